@@ -1,0 +1,55 @@
+package io.bmadflow.workflows;
+
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import java.time.Duration;
+
+/**
+ * The activity option profiles every workflow uses; one place for timeouts and retry policies.
+ *
+ * <p>Retry budgets are generous on purpose: a worker that is killed mid-activity reports the
+ * interrupted attempt as failed, and a restart must not exhaust the budget.
+ */
+public final class ActivityProfiles {
+
+  /** Agent steps: long, heartbeating work on the agents queue. */
+  public static ActivityOptions agentStep() {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.AGENTS)
+        .setStartToCloseTimeout(Duration.ofMinutes(30))
+        .setHeartbeatTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofMillis(500))
+                .setBackoffCoefficient(2.0)
+                .setMaximumInterval(Duration.ofSeconds(30))
+                .setMaximumAttempts(20)
+                .setDoNotRetry(Failures.INVALID_INPUT)
+                .build())
+        .build();
+  }
+
+  /**
+   * Checkpoint I/O: capture, store and verify. Retried without an attempt limit for up to an hour,
+   * so an S3 outage delays a checkpoint instead of failing it; the workflow chose the checkpoint
+   * id, so every retry rewrites the same package.
+   */
+  public static ActivityOptions checkpointIo() {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.CHECKPOINTS)
+        .setStartToCloseTimeout(Duration.ofMinutes(2))
+        .setScheduleToCloseTimeout(Duration.ofHours(1))
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofMillis(500))
+                .setBackoffCoefficient(2.0)
+                .setMaximumInterval(Duration.ofSeconds(30))
+                .setMaximumAttempts(0)
+                .setDoNotRetry(
+                    Failures.INVALID_INPUT, Failures.CHECKPOINT_CONFLICT, Failures.CHECKPOINT_CORRUPT)
+                .build())
+        .build();
+  }
+
+  private ActivityProfiles() {}
+}

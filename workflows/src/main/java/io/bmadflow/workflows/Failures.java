@@ -1,0 +1,19 @@
+package io.bmadflow.workflows;
+
+/**
+ * Failure types of bmadflow's non-retryable application failures.
+ *
+ * <p>Activities throw {@code ApplicationFailure.newNonRetryableFailure(message, TYPE)} with one of
+ * these; the retry profiles in {@link ActivityProfiles} list them as do-not-retry too, so a bad
+ * input fails fast instead of burning the retry budget.
+ */
+public final class Failures {
+  /** The request itself is wrong (malformed id, unsafe path, unknown agent); retrying won't help. */
+  public static final String INVALID_INPUT = "BmadflowInvalidInput";
+  /** A checkpoint id already holds a committed package with different content. */
+  public static final String CHECKPOINT_CONFLICT = "BmadflowCheckpointConflict";
+  /** A stored package failed verification (size, checksum or schema). */
+  public static final String CHECKPOINT_CORRUPT = "BmadflowCheckpointCorrupt";
+
+  private Failures() {}
+}

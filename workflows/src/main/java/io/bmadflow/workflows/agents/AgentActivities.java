@@ -1,0 +1,16 @@
+package io.bmadflow.workflows.agents;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+/** Runs one BMAD agent step against the project's workspace. */
+@ActivityInterface
+public interface AgentActivities {
+
+  /**
+   * Runs the step and reports the artifacts it wrote. Idempotent: a retried step rewrites the
+   * same files.
+   */
+  @ActivityMethod
+  AgentStepResult runStep(AgentStepRequest request);
+}

@@ -1,0 +1,41 @@
+package io.bmadflow.workflows.agents;
+
+import java.util.List;
+
+/**
+ * What the project knows of one agent: its work so far.
+ *
+ * @param agent the agent name
+ * @param kind {@code bmad} for BMAD agents, {@code custom} for the custom spec agents
+ * @param tasksCompleted how many steps it completed
+ * @param currentTask the step it is working on, or null
+ * @param artifacts the paths it produced, in order, without duplicates
+ * @param lastSummary the summary of its last step
+ */
+public record AgentState(
+    String agent,
+    String kind,
+    int tasksCompleted,
+    String currentTask,
+    List<String> artifacts,
+    String lastSummary) {
+
+  private static final List<String> CUSTOM_AGENTS =
+      List.of(
+          "spec-planner",
+          "frontend-developer",
+          "backend-developer",
+          "spec-tester",
+          "spec-reviewer",
+          "spec-validator");
+
+  public AgentState {
+    artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
+  }
+
+  /** A new agent with no work done yet. */
+  public static AgentState fresh(String agent) {
+    return new AgentState(
+        agent, CUSTOM_AGENTS.contains(agent) ? "custom" : "bmad", 0, null, List.of(), null);
+  }
+}

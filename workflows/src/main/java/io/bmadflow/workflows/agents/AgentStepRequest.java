@@ -1,0 +1,42 @@
+package io.bmadflow.workflows.agents;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one agent step is asked to do.
+ *
+ * @param projectId the project
+ * @param workspace the workspace directory on the worker's machine
+ * @param phase the phase the step belongs to
+ * @param stepIndex the index of the step in the definition's sequence
+ * @param agent the agent that runs the step (one name, never {@code a/b} alternatives)
+ * @param action the action, or null
+ * @param creates the artifact to create, or null
+ * @param updates the artifact to update, or null
+ * @param validates what to validate, or null
+ * @param requires the artifacts the step needs
+ * @param storyId the story this step works on inside a story loop, or null
+ * @param handoffPrompt the prompt handed over from the previous agent, or null
+ * @param knownArtifacts the artifacts produced so far, by path
+ */
+public record AgentStepRequest(
+    String projectId,
+    String workspace,
+    String phase,
+    int stepIndex,
+    String agent,
+    String action,
+    String creates,
+    String updates,
+    String validates,
+    List<String> requires,
+    String storyId,
+    String handoffPrompt,
+    Map<String, ArtifactRef> knownArtifacts) {
+
+  public AgentStepRequest {
+    requires = requires == null ? List.of() : List.copyOf(requires);
+    knownArtifacts = knownArtifacts == null ? Map.of() : Map.copyOf(knownArtifacts);
+  }
+}

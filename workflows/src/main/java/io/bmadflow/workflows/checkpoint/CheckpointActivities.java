@@ -1,0 +1,16 @@
+package io.bmadflow.workflows.checkpoint;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+/** Captures, validates, stores and registers checkpoint packages. */
+@ActivityInterface
+public interface CheckpointActivities {
+
+  /**
+   * Writes the package for the request and commits it. Idempotent: the same request again is a
+   * no-op success; a committed id with other content fails with {@code CHECKPOINT_CONFLICT}.
+   */
+  @ActivityMethod
+  CheckpointRef createCheckpoint(CheckpointRequest request);
+}

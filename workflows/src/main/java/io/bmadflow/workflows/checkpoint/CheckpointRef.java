@@ -1,0 +1,27 @@
+package io.bmadflow.workflows.checkpoint;
+
+/**
+ * A committed checkpoint as the workflow remembers it: a reference, never the package.
+ *
+ * @param checkpointId the id
+ * @param type automatic, manual or intelligent
+ * @param trigger why it was taken
+ * @param priority how much it matters
+ * @param phase the phase it was taken in
+ * @param createdAt ISO-8601 UTC time it was taken
+ * @param sizeBytes the stored size of the package
+ * @param fileCount how many files it has, metadata included
+ * @param checksum {@code sha256:} and the hash of the package manifest
+ * @param location where it is stored ({@code s3://bucket/prefix/...})
+ */
+public record CheckpointRef(
+    String checkpointId,
+    String type,
+    String trigger,
+    String priority,
+    String phase,
+    String createdAt,
+    long sizeBytes,
+    int fileCount,
+    String checksum,
+    String location) {}

@@ -1,0 +1,66 @@
+package io.bmadflow.workflows.definition;
+
+import java.util.List;
+
+/**
+ * One entry of a BMAD v4 workflow {@code sequence}.
+ *
+ * <p>An agent step names an {@code agent} (one agent, alternatives such as {@code analyst/pm}, or
+ * {@code various}); a named step ({@code workflow_end}, {@code repeat_development_cycle}) has a
+ * {@code step} name and no agent. Fields BMAD leaves out are null or empty.
+ *
+ * @param step the key of a named step, or null for an agent step
+ * @param agent the agent as BMAD writes it, or null for a named step
+ * @param phase an explicit phase ({@code phase:} key), or null to derive it from the agent
+ * @param action what the agent does ({@code create_story}), or null
+ * @param creates the artifact the step creates, or null
+ * @param updates the artifact the step updates, or null
+ * @param validates what the step validates, or null
+ * @param uses the checklist or task the step uses, or null
+ * @param requires the artifacts the step needs
+ * @param condition a state flag that must be true for the step to run, or null
+ * @param optional whether BMAD marks the step optional
+ * @param optionalSteps BMAD's optional sub-steps
+ * @param repeats how the step repeats ({@code for_each_epic}), or null
+ * @param notes BMAD's notes for the step
+ */
+public record DefinitionStep(
+    String step,
+    String agent,
+    String phase,
+    String action,
+    String creates,
+    String updates,
+    String validates,
+    String uses,
+    List<String> requires,
+    String condition,
+    boolean optional,
+    List<String> optionalSteps,
+    String repeats,
+    String notes) {
+
+  public DefinitionStep {
+    requires = requires == null ? List.of() : List.copyOf(requires);
+    optionalSteps = optionalSteps == null ? List.of() : List.copyOf(optionalSteps);
+  }
+
+  /** Whether this entry runs an agent (as opposed to a named guidance or control step). */
+  public boolean isAgentStep() {
+    return agent != null;
+  }
+
+  /** A short human label: {@code pm: creates prd.md}. */
+  public String label() {
+    if (!isAgentStep()) {
+      return step + (action != null ? ": " + action : "");
+    }
+    String what =
+        action != null ? action
+            : creates != null ? "creates " + creates
+            : updates != null ? "updates " + updates
+            : validates != null ? "validates " + validates
+            : "works";
+    return agent + ": " + what;
+  }
+}

@@ -1,0 +1,52 @@
+package io.bmadflow.workflows.project;
+
+import io.bmadflow.workflows.agents.AgentState;
+import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.checkpoint.CheckpointRef;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The project's state at one moment: what queries return and what a checkpoint captures.
+ *
+ * <p>It holds references (paths, hashes, ids), never file bodies, so it stays small enough to
+ * travel through workflow history.
+ *
+ * @param projectId the project
+ * @param definitionId the workflow definition it runs
+ * @param workspace the workspace directory
+ * @param phases the phases of the plan, in order
+ * @param phase the current phase ({@code complete} when done)
+ * @param step the label of the current or last step
+ * @param stepsCompleted steps completed or skipped so far
+ * @param stepsPlanned steps planned in all (grows when stories are defined)
+ * @param artifacts workspace files the agents wrote, by path
+ * @param agents each agent's state, by name
+ * @param stories the story ids the PO defined
+ * @param flags state flags agents set, read by step conditions
+ * @param steps the outcome of every step so far
+ * @param communicationLog the handoffs so far
+ * @param checkpoints the checkpoints committed so far
+ */
+public record ProjectSnapshot(
+    String projectId,
+    String definitionId,
+    String workspace,
+    List<String> phases,
+    String phase,
+    String step,
+    int stepsCompleted,
+    int stepsPlanned,
+    Map<String, ArtifactRef> artifacts,
+    Map<String, AgentState> agents,
+    List<String> stories,
+    Map<String, Boolean> flags,
+    List<StepRecord> steps,
+    List<Handoff> communicationLog,
+    List<CheckpointRef> checkpoints) {
+
+  /** Progress from 0 to 1. */
+  public double progress() {
+    return stepsPlanned == 0 ? 0 : Math.min(1.0, (double) stepsCompleted / stepsPlanned);
+  }
+}
