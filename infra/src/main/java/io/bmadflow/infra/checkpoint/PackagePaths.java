@@ -1,0 +1,76 @@
+package io.bmadflow.infra.checkpoint;
+
+import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.checkpoint.CheckpointIds;
+
+/**
+ * The layout of checkpoint packages in a bucket, and the rules for paths inside a package.
+ *
+ * <p>A package lives under {@code <prefix><project-id>/docs/state/checkpoints/<checkpoint-id>/}.
+ * Paths inside it are relative, use {@code /}, and never contain {@code ..}, {@code .}, empty
+ * segments, backslashes or control characters; they are checked on write and on read.
+ */
+public final class PackagePaths {
+  public static final String METADATA = "checkpoint-metadata.json";
+  public static final String MANIFEST = "manifest.sha256";
+  public static final String WORKFLOW_STATE = "workflow-state-snapshot.json";
+  public static final String VALIDATION_REPORT = "validation-report.json";
+  public static final String PROGRESS = "progress-snapshot.json";
+  public static final String RESOURCES = "resource-snapshot.json";
+  public static final String COMMUNICATION_LOG = "communication-log.json";
+  public static final String BMAD_AGENTS = "agent-states-snapshot/bmad-agents/";
+  public static final String CUSTOM_AGENTS = "agent-states-snapshot/custom-agents/";
+  public static final String CONTEXT = "context-snapshot/";
+  private static final int MAX_PATH = 512;
+
+  private PackagePaths() {}
+
+  /** {@code <prefix><project>/docs/state/checkpoints/}: where a project's packages live. */
+  public static String projectCheckpointsPrefix(String prefix, String projectId) {
+    return prefix + ProjectIds.requireValid(projectId) + "/docs/state/checkpoints/";
+  }
+
+  /** The key prefix of one package, ending in {@code /}. */
+  public static String packagePrefix(String prefix, String projectId, String checkpointId) {
+    return projectCheckpointsPrefix(prefix, projectId) + CheckpointIds.requireValid(checkpointId) + "/";
+  }
+
+  /** Returns the path if it is safe inside a package, or throws naming the problem. */
+  public static String requireSafe(String path) {
+    String problem = problem(path);
+    if (problem != null) {
+      throw new IllegalArgumentException("package path '" + printable(path) + "': " + problem);
+    }
+    return path;
+  }
+
+  static String problem(String path) {
+    if (path == null || path.isEmpty()) {
+      return "is empty";
+    }
+    if (path.length() > MAX_PATH) {
+      return "is longer than " + MAX_PATH + " characters";
+    }
+    if (path.startsWith("/")) {
+      return "is absolute; package paths are relative";
+    }
+    if (path.indexOf('\\') >= 0) {
+      return "contains a backslash; package paths use '/'";
+    }
+    for (int i = 0; i < path.length(); i++) {
+      if (Character.isISOControl(path.charAt(i))) {
+        return "contains a control character";
+      }
+    }
+    for (String segment : path.split("/", -1)) {
+      if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
+        return "has an empty, '.' or '..' segment";
+      }
+    }
+    return null;
+  }
+
+  private static String printable(String path) {
+    return path == null ? "null" : path.replaceAll("\\p{Cntrl}", "?");
+  }
+}

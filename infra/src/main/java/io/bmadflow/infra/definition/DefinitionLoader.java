@@ -1,0 +1,250 @@
+package io.bmadflow.infra.definition;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.bmadflow.workflows.definition.DefinitionStep;
+import io.bmadflow.workflows.definition.Phase;
+import io.bmadflow.workflows.definition.WorkflowDefinition;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Loads BMAD v4 workflow definitions from YAML: a bundled one by name, or a user's file.
+ *
+ * <p>Keys bmadflow does not model are tolerated (users' BMAD files carry more than we read) and
+ * reported in {@link Loaded#ignoredKeys()}; a malformed document is refused with the field at
+ * fault.
+ */
+public final class DefinitionLoader {
+  /** The definitions shipped with bmadflow, by name. */
+  public static final List<String> BUNDLED = List.of("greenfield-fullstack");
+
+  public static final String DEFAULT = "greenfield-fullstack";
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Set<String> WORKFLOW_KEYS =
+      Set.of("id", "name", "description", "type", "project_types", "sequence", "handoff_prompts",
+          "flow_diagram", "decision_guidance");
+  private static final Set<String> STEP_KEYS =
+      Set.of("agent", "phase", "action", "creates", "updates", "validates", "uses", "requires",
+          "condition", "optional", "optional_steps", "repeats", "notes");
+
+  /**
+   * A loaded definition.
+   *
+   * @param definition the definition
+   * @param source where it came from ({@code bundled:greenfield-fullstack} or a file path)
+   * @param ignoredKeys keys present in the file that bmadflow does not model
+   */
+  public record Loaded(WorkflowDefinition definition, String source, List<String> ignoredKeys) {}
+
+  private DefinitionLoader() {}
+
+  /** Loads a bundled definition by name, or the file at that path. */
+  public static Loaded load(String nameOrPath) {
+    if (BUNDLED.contains(nameOrPath)) {
+      String resource = "/io/bmadflow/definitions/" + nameOrPath + ".yaml";
+      try (InputStream in = DefinitionLoader.class.getResourceAsStream(resource)) {
+        if (in == null) {
+          throw new IllegalStateException("bundled definition " + resource + " is missing from the jar");
+        }
+        return parse(in.readAllBytes(), "bundled:" + nameOrPath);
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read bundled definition " + resource, e);
+      }
+    }
+    Path path = Path.of(nameOrPath);
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalArgumentException(
+          "definition '" + nameOrPath + "': no bundled definition has that name (bundled: "
+              + String.join(", ", BUNDLED) + ") and no file exists at " + path.toAbsolutePath());
+    }
+    try {
+      return parse(Files.readAllBytes(path), path.toAbsolutePath().toString());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("definition file " + path.toAbsolutePath() + " cannot be read: " + e.getMessage());
+    }
+  }
+
+  /** Parses a definition document. */
+  public static Loaded parse(byte[] yaml, String source) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(yaml);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException(
+          "definition " + source + " is not valid YAML (line "
+              + (e.getLocation() != null ? e.getLocation().getLineNr() : "?") + "): "
+              + e.getOriginalMessage());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("definition " + source + " cannot be read: " + e.getMessage());
+    }
+    if (root == null || !root.isObject() || !root.path("workflow").isObject()) {
+      throw new IllegalArgumentException(
+          "definition " + source + ": the document needs a top-level 'workflow' mapping");
+    }
+    Set<String> ignored = new TreeSet<>();
+    root.fieldNames().forEachRemaining(k -> {
+      if (!k.equals("workflow")) {
+        ignored.add(k);
+      }
+    });
+    JsonNode wf = root.get("workflow");
+    wf.fieldNames().forEachRemaining(k -> {
+      if (!WORKFLOW_KEYS.contains(k)) {
+        ignored.add("workflow." + k);
+      }
+    });
+    String id = requiredText(wf, "id", "workflow.id", source);
+    JsonNode sequence = wf.get("sequence");
+    if (sequence == null || !sequence.isArray() || sequence.isEmpty()) {
+      throw new IllegalArgumentException(
+          "definition " + source + ": workflow.sequence must be a non-empty list of steps");
+    }
+    List<DefinitionStep> steps = new ArrayList<>();
+    for (int i = 0; i < sequence.size(); i++) {
+      steps.add(step(sequence.get(i), "workflow.sequence[" + i + "]", source, ignored));
+    }
+    Map<String, String> handoffs = new LinkedHashMap<>();
+    JsonNode prompts = wf.get("handoff_prompts");
+    if (prompts != null && !prompts.isNull()) {
+      if (!prompts.isObject()) {
+        throw new IllegalArgumentException(
+            "definition " + source + ": workflow.handoff_prompts must be a mapping of prompts");
+      }
+      prompts.fields().forEachRemaining(e -> handoffs.put(e.getKey(), e.getValue().asText()));
+    }
+    WorkflowDefinition definition =
+        new WorkflowDefinition(
+            id,
+            optionalText(wf, "name", "workflow.name", source),
+            optionalText(wf, "description", "workflow.description", source),
+            optionalText(wf, "type", "workflow.type", source),
+            textList(wf.get("project_types"), "workflow.project_types", source),
+            steps,
+            handoffs);
+    return new Loaded(definition, source, List.copyOf(ignored));
+  }
+
+  private static DefinitionStep step(JsonNode node, String where, String source, Set<String> ignored) {
+    if (!node.isObject() || node.isEmpty()) {
+      throw new IllegalArgumentException(
+          "definition " + source + ": " + where + " must be a mapping (an agent step or a named step)");
+    }
+    String name = null;
+    JsonNode fields = node;
+    if (!node.has("agent")) {
+      // A named step: `- workflow_end: {action: project_complete}`.
+      if (node.size() != 1) {
+        throw new IllegalArgumentException(
+            "definition " + source + ": " + where + " has no 'agent' and is not a single named step"
+                + " (like 'workflow_end:')");
+      }
+      name = node.fieldNames().next();
+      fields = node.get(name);
+      if (fields == null || fields.isNull()) {
+        fields = YAML.createObjectNode();
+      } else if (!fields.isObject()) {
+        throw new IllegalArgumentException(
+            "definition " + source + ": " + where + "." + name + " must be a mapping");
+      }
+      where = where + "." + name;
+    }
+    for (Iterator<String> it = fields.fieldNames(); it.hasNext(); ) {
+      String key = it.next();
+      if (!STEP_KEYS.contains(key)) {
+        ignored.add(where + "." + key);
+      }
+    }
+    String agent = optionalText(fields, "agent", where + ".agent", source);
+    if (name == null && (agent == null || agent.isBlank())) {
+      throw new IllegalArgumentException("definition " + source + ": " + where + ".agent is empty");
+    }
+    String phase = optionalText(fields, "phase", where + ".phase", source);
+    if (phase != null) {
+      try {
+        Phase.fromWire(phase);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "definition " + source + ": " + where + ".phase '" + phase + "' is not one of analysis,"
+                + " planning, solutioning, implementation, deployment");
+      }
+    }
+    JsonNode optional = fields.get("optional");
+    if (optional != null && !optional.isBoolean()) {
+      throw new IllegalArgumentException(
+          "definition " + source + ": " + where + ".optional must be true or false");
+    }
+    return new DefinitionStep(
+        name,
+        agent == null ? null : agent.trim(),
+        phase,
+        optionalText(fields, "action", where + ".action", source),
+        optionalText(fields, "creates", where + ".creates", source),
+        optionalText(fields, "updates", where + ".updates", source),
+        optionalText(fields, "validates", where + ".validates", source),
+        optionalText(fields, "uses", where + ".uses", source),
+        textList(fields.get("requires"), where + ".requires", source),
+        optionalText(fields, "condition", where + ".condition", source),
+        optional != null && optional.asBoolean(),
+        textList(fields.get("optional_steps"), where + ".optional_steps", source),
+        optionalText(fields, "repeats", where + ".repeats", source),
+        optionalText(fields, "notes", where + ".notes", source));
+  }
+
+  private static String requiredText(JsonNode node, String key, String where, String source) {
+    String value = optionalText(node, key, where, source);
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException("definition " + source + ": " + where + " is required");
+    }
+    return value;
+  }
+
+  private static String optionalText(JsonNode node, String key, String where, String source) {
+    JsonNode value = node.get(key);
+    if (value == null || value.isNull()) {
+      return null;
+    }
+    if (!value.isValueNode()) {
+      throw new IllegalArgumentException(
+          "definition " + source + ": " + where + " must be a single value, not a "
+              + (value.isArray() ? "list" : "mapping"));
+    }
+    return value.asText();
+  }
+
+  /** A list of strings, where BMAD also allows a single string. */
+  private static List<String> textList(JsonNode value, String where, String source) {
+    if (value == null || value.isNull()) {
+      return List.of();
+    }
+    if (value.isValueNode()) {
+      return List.of(value.asText());
+    }
+    if (!value.isArray()) {
+      throw new IllegalArgumentException(
+          "definition " + source + ": " + where + " must be a value or a list of values");
+    }
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < value.size(); i++) {
+      JsonNode item = value.get(i);
+      if (!item.isValueNode()) {
+        throw new IllegalArgumentException(
+            "definition " + source + ": " + where + "[" + i + "] must be a single value");
+      }
+      out.add(item.asText());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,117 @@
+package io.bmadflow.infra.temporal;
+
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.envconfig.ClientConfigProfile;
+import io.temporal.envconfig.LoadClientConfigProfileOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one place that connects to Temporal and builds the {@link WorkflowClient}.
+ *
+ * <p>Configuration is Temporal's standard environment and profile configuration:
+ * {@code TEMPORAL_ADDRESS}, {@code TEMPORAL_NAMESPACE}, {@code TEMPORAL_API_KEY}, the
+ * {@code TEMPORAL_TLS_*} variables and the {@code TEMPORAL_PROFILE} of the config file. bmadflow
+ * adds {@code BMADFLOW_DEV_STACK=true}, which marks the target as the embedded test server (its
+ * workers then need a zero sticky-queue timeout).
+ */
+public final class TemporalConnection implements AutoCloseable {
+  private final WorkflowServiceStubs service;
+  private final WorkflowClient client;
+  private final String address;
+  private final String namespace;
+  private final boolean devStack;
+
+  private TemporalConnection(
+      WorkflowServiceStubs service, WorkflowClient client, String address, String namespace, boolean devStack) {
+    this.service = service;
+    this.client = client;
+    this.address = address;
+    this.namespace = namespace;
+    this.devStack = devStack;
+  }
+
+  /** Connects with Temporal's environment configuration (see the class comment). */
+  public static TemporalConnection fromEnvironment(Map<String, String> env) {
+    ClientConfigProfile profile;
+    try {
+      profile =
+          ClientConfigProfile.load(
+              LoadClientConfigProfileOptions.newBuilder().setEnvOverrides(env).build());
+    } catch (IOException | RuntimeException e) {
+      throw new TemporalUnavailableException(
+          "Temporal client configuration cannot be loaded (" + e.getMessage()
+              + "); check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and the config file", e);
+    }
+    WorkflowServiceStubsOptions stubOptions = profile.toWorkflowServiceStubsOptions();
+    String address = stubOptions.getTarget() != null ? stubOptions.getTarget() : "127.0.0.1:7233";
+    WorkflowClientOptions clientOptions = profile.toWorkflowClientOptions();
+    boolean devStack = "true".equalsIgnoreCase(env.getOrDefault("BMADFLOW_DEV_STACK", "false"));
+    return open(stubOptions, clientOptions, address, clientOptions.getNamespace(), devStack);
+  }
+
+  /** Connects to the embedded dev stack's test server at {@code address}. */
+  public static TemporalConnection toDevStack(String address, String namespace) {
+    return open(
+        WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(),
+        WorkflowClientOptions.newBuilder().setNamespace(namespace).build(),
+        address,
+        namespace,
+        true);
+  }
+
+  private static TemporalConnection open(
+      WorkflowServiceStubsOptions stubOptions,
+      WorkflowClientOptions clientOptions,
+      String address,
+      String namespace,
+      boolean devStack) {
+    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(stubOptions);
+    try {
+      service.blockingStub()
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .getSystemInfo(GetSystemInfoRequest.getDefaultInstance());
+    } catch (StatusRuntimeException e) {
+      service.shutdownNow();
+      throw new TemporalUnavailableException(
+          "Temporal at " + address + " cannot be reached (" + e.getStatus().getCode()
+              + (e.getStatus().getDescription() != null ? ": " + e.getStatus().getDescription() : "")
+              + "); check TEMPORAL_ADDRESS and that the server is running (`bmadflow dev` starts one)", e);
+    }
+    return new TemporalConnection(
+        service, WorkflowClient.newInstance(service, clientOptions), address, namespace, devStack);
+  }
+
+  public WorkflowClient client() {
+    return client;
+  }
+
+  public WorkflowServiceStubs service() {
+    return service;
+  }
+
+  public String address() {
+    return address;
+  }
+
+  public String namespace() {
+    return namespace;
+  }
+
+  /** Whether the target is the embedded test server rather than a real cluster. */
+  public boolean isDevStack() {
+    return devStack;
+  }
+
+  @Override
+  public void close() {
+    service.shutdown();
+    service.awaitTermination(5, TimeUnit.SECONDS);
+  }
+}
