@@ -1,0 +1,78 @@
+package io.bmadflow.activities;
+
+import io.bmadflow.infra.checkpoint.Sha256;
+import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.agents.ArtifactRef;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * A project's workspace directory: the files the agents write. Every path is checked to stay
+ * inside the workspace, and every write is atomic (a temp file moved into place).
+ */
+public final class Workspace {
+  private final Path root;
+
+  private Workspace(Path root) {
+    this.root = root.toAbsolutePath().normalize();
+  }
+
+  /**
+   * The workspace of a project: the explicit directory when one is given, else
+   * {@code <workspaceRoot>/<projectId>}.
+   */
+  public static Workspace of(Path workspaceRoot, String projectId, String explicitDirectory) {
+    ProjectIds.requireValid(projectId);
+    return new Workspace(
+        explicitDirectory != null && !explicitDirectory.isBlank()
+            ? Path.of(explicitDirectory)
+            : workspaceRoot.resolve(projectId));
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /** Resolves a relative path inside the workspace, refusing anything that escapes it. */
+  public Path resolve(String relative) {
+    if (relative == null || relative.isEmpty() || relative.startsWith("/") || relative.contains("\\")
+        || relative.chars().anyMatch(Character::isISOControl)) {
+      throw new IllegalArgumentException("workspace path '" + relative + "' is not a safe relative path");
+    }
+    Path resolved = root.resolve(relative).normalize();
+    if (!resolved.startsWith(root) || resolved.equals(root)) {
+      throw new IllegalArgumentException(
+          "workspace path '" + relative + "' escapes the workspace " + root);
+    }
+    return resolved;
+  }
+
+  /** Writes a text file atomically and returns its reference. */
+  public ArtifactRef write(String relative, String content) {
+    byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+    Path target = resolve(relative);
+    try {
+      Files.createDirectories(target.getParent());
+      Path temp = Files.createTempFile(target.getParent(), ".bmadflow-", ".tmp");
+      Files.write(temp, bytes);
+      Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+    return new ArtifactRef(relative, Sha256.hex(bytes), bytes.length);
+  }
+
+  /** Reads a file's bytes, or returns null when it does not exist. */
+  public byte[] readIfExists(String relative) {
+    Path path = resolve(relative);
+    try {
+      return Files.isRegularFile(path) ? Files.readAllBytes(path) : null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+    }
+  }
+}

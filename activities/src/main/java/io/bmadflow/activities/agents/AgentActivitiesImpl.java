@@ -1,0 +1,50 @@
+package io.bmadflow.activities.agents;
+
+import io.bmadflow.activities.Workspace;
+import io.bmadflow.workflows.Failures;
+import io.bmadflow.workflows.agents.AgentActivities;
+import io.bmadflow.workflows.agents.AgentStepRequest;
+import io.bmadflow.workflows.agents.AgentStepResult;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Path;
+
+/** Runs agent steps with the configured {@link AgentRunner}, heartbeating while they work. */
+public final class AgentActivitiesImpl implements AgentActivities {
+  private final AgentRunner runner;
+  private final Path workspaceRoot;
+  private final String workerName;
+
+  /**
+   * @param runner the agent implementation
+   * @param workspaceRoot where project workspaces live when a project names none
+   * @param workerName this worker's name, recorded with each step it runs
+   */
+  public AgentActivitiesImpl(AgentRunner runner, Path workspaceRoot, String workerName) {
+    this.runner = runner;
+    this.workspaceRoot = workspaceRoot;
+    this.workerName = workerName;
+  }
+
+  @Override
+  public AgentStepResult runStep(AgentStepRequest request) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Workspace workspace;
+    try {
+      workspace = Workspace.of(workspaceRoot, request.projectId(), request.workspace());
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
+    }
+    AgentStepResult result;
+    try {
+      result = runner.run(request, workspace, () -> context.heartbeat(request.stepIndex()));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "agent " + request.agent() + ", step " + request.stepIndex() + ": " + e.getMessage(),
+          Failures.INVALID_INPUT);
+    }
+    return new AgentStepResult(
+        result.agent(), result.artifacts(), result.stories(), result.flags(), result.summary(), workerName);
+  }
+}

@@ -1,0 +1,21 @@
+package io.bmadflow.activities.agents;
+
+import io.bmadflow.activities.Workspace;
+import io.bmadflow.workflows.agents.AgentStepRequest;
+import io.bmadflow.workflows.agents.AgentStepResult;
+
+/**
+ * Runs an agent's step. Implementations: {@link BuiltInAgentRunner}, deterministic and the
+ * default; an external-command runner for LLM CLIs comes with the engine work.
+ */
+public interface AgentRunner {
+
+  /**
+   * Runs the step against the workspace and reports what it wrote.
+   *
+   * @param request the step
+   * @param workspace the project's workspace
+   * @param progress called now and then while the step works (heartbeats)
+   */
+  AgentStepResult run(AgentStepRequest request, Workspace workspace, Runnable progress);
+}

@@ -1,0 +1,240 @@
+package io.bmadflow.activities.checkpoint;
+
+import io.bmadflow.activities.Workspace;
+import io.bmadflow.infra.checkpoint.CheckpointMetadata;
+import io.bmadflow.infra.checkpoint.PackageDigest;
+import io.bmadflow.infra.checkpoint.PackagePaths;
+import io.bmadflow.infra.checkpoint.Sha256;
+import io.bmadflow.infra.json.PackageJson;
+import io.bmadflow.workflows.agents.AgentState;
+import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.checkpoint.CheckpointPriority;
+import io.bmadflow.workflows.checkpoint.CheckpointRequest;
+import io.bmadflow.workflows.checkpoint.CheckpointTrigger;
+import io.bmadflow.workflows.project.ProjectSnapshot;
+import io.bmadflow.workflows.project.StepRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Builds a checkpoint package from a request: the seed's files, the validation that ran over
+ * them, and the metadata. Content depends only on the request and the workspace files, never on
+ * the clock or the worker, so a retry produces the same bytes.
+ */
+final class PackageBuilder {
+  static final int FORMAT_VERSION = 1;
+
+  /**
+   * A captured package before storage.
+   *
+   * @param files the content files by path
+   * @param validationDetails the outcome of each validation check ({@code valid} or a problem)
+   */
+  record Captured(SortedMap<String, byte[]> files, Map<String, String> validationDetails) {
+    boolean valid() {
+      return validationDetails.values().stream().allMatch("valid"::equals);
+    }
+  }
+
+  /** One validation check, as {@code validation-report.json} lists it. */
+  record Check(String name, String status, List<String> problems) {}
+
+  /** {@code validation-report.json}. */
+  record ValidationReport(String checkpointId, String status, List<Check> checks) {}
+
+  /** {@code progress-snapshot.json}. */
+  record ProgressSnapshot(
+      String phase, String step, int stepsCompleted, int stepsPlanned, double progress,
+      List<String> phases, List<StepRecord> steps, List<String> stories) {}
+
+  /** {@code resource-snapshot.json}. */
+  record ResourceSnapshot(
+      String workspace, String definitionId, List<String> bmadAgents, List<String> customAgents,
+      int artifacts, long artifactBytes) {}
+
+  private PackageBuilder() {}
+
+  static Captured capture(CheckpointRequest request, Workspace workspace) {
+    ProjectSnapshot state = request.snapshot();
+    SortedMap<String, byte[]> files = new TreeMap<>();
+    files.put(PackagePaths.WORKFLOW_STATE, PackageJson.write(state));
+    List<String> bmad = new ArrayList<>();
+    List<String> custom = new ArrayList<>();
+    for (AgentState agent : state.agents().values()) {
+      boolean isCustom = "custom".equals(agent.kind());
+      (isCustom ? custom : bmad).add(agent.agent());
+      files.put(
+          (isCustom ? PackagePaths.CUSTOM_AGENTS : PackagePaths.BMAD_AGENTS) + agent.agent() + ".json",
+          PackageJson.write(agent));
+    }
+    files.put(PackagePaths.PROGRESS, PackageJson.write(new ProgressSnapshot(
+        state.phase(), state.step(), state.stepsCompleted(), state.stepsPlanned(), state.progress(),
+        state.phases(), state.steps(), state.stories())));
+    long artifactBytes = state.artifacts().values().stream().mapToLong(ArtifactRef::size).sum();
+    files.put(PackagePaths.RESOURCES, PackageJson.write(new ResourceSnapshot(
+        workspace.root().toString(), state.definitionId(), bmad, custom, state.artifacts().size(), artifactBytes)));
+    files.put(PackagePaths.COMMUNICATION_LOG, PackageJson.write(state.communicationLog()));
+
+    // Context: the documents as they are on disk now, checked against the hashes in the state.
+    List<String> contextProblems = new ArrayList<>();
+    Map<String, byte[]> onDisk = new TreeMap<>();
+    for (ArtifactRef artifact : state.artifacts().values()) {
+      byte[] bytes = workspace.readIfExists(artifact.path());
+      if (bytes == null) {
+        contextProblems.add(artifact.path() + " is missing from the workspace");
+      } else if (!Sha256.hex(bytes).equals(artifact.sha256())) {
+        contextProblems.add(artifact.path() + " changed on disk since the agent wrote it");
+      } else {
+        onDisk.put(artifact.path(), bytes);
+      }
+    }
+    files.put(PackagePaths.CONTEXT + "project-context.md", projectContext(request, state));
+    files.put(PackagePaths.CONTEXT + "business-context.md",
+        concat(onDisk, "docs/project-brief.md", "docs/prd.md"));
+    files.put(PackagePaths.CONTEXT + "technical-context.md",
+        concat(onDisk, "docs/fullstack-architecture.md", "docs/front-end-spec.md"));
+
+    List<String> crossProblems = new ArrayList<>();
+    for (AgentState agent : state.agents().values()) {
+      for (String path : agent.artifacts()) {
+        if (!state.artifacts().containsKey(path)) {
+          crossProblems.add("agent " + agent.agent() + " lists " + path + ", which the project does not");
+        }
+      }
+    }
+    if (state.steps().size() != state.stepsCompleted()) {
+      crossProblems.add("steps completed is " + state.stepsCompleted() + " but " + state.steps().size() + " are recorded");
+    }
+    List<String> agentProblems = new ArrayList<>();
+    state.agents().forEach((name, agent) -> {
+      if (!name.equals(agent.agent()) || agent.tasksCompleted() < 0) {
+        agentProblems.add("agent state " + name + " is inconsistent");
+      }
+    });
+    List<String> stateProblems = new ArrayList<>();
+    if (state.projectId() == null || state.phase() == null) {
+      stateProblems.add("the workflow state has no project id or phase");
+    }
+    List<Check> checks = List.of(
+        check("workflow_state", stateProblems),
+        check("agent_states", agentProblems),
+        check("context_states", contextProblems),
+        check("cross_references", crossProblems));
+    Map<String, String> details = new LinkedHashMap<>();
+    checks.forEach(c -> details.put(c.name(), c.status()));
+    String status = details.values().stream().allMatch("valid"::equals) ? "passed" : "failed";
+    files.put(PackagePaths.VALIDATION_REPORT,
+        PackageJson.write(new ValidationReport(request.checkpointId(), status, checks)));
+    return new Captured(files, details);
+  }
+
+  static CheckpointMetadata metadata(
+      CheckpointRequest request, Captured captured, PackageDigest digest, double elapsedSeconds) {
+    ProjectSnapshot state = request.snapshot();
+    int gates = (int) state.artifacts().keySet().stream().filter(p -> p.startsWith("docs/qa/")).count();
+    double sizeMb = digest.storedBytes() / (1024.0 * 1024.0);
+    // Restoring reads what this checkpoint wrote; estimate it from the write rate just measured.
+    double restoreSeconds = digest.storedBytes() / (digest.storedBytes() / elapsedSeconds) + 5;
+    return new CheckpointMetadata(
+        new CheckpointMetadata.Info(
+            request.checkpointId(),
+            Instant.ofEpochMilli(request.createdAtMillis()).toString(),
+            request.type().wire(),
+            request.trigger().wire(),
+            request.reason(),
+            request.priority().wire(),
+            request.createdBy(),
+            state.projectId(),
+            state.phase(),
+            state.definitionId(),
+            FORMAT_VERSION),
+        new CheckpointMetadata.StateSummary(
+            round(state.progress(), 4),
+            state.agents().size(),
+            state.stepsCompleted(),
+            Math.max(0, state.stepsPlanned() - state.stepsCompleted()),
+            gates,
+            0,
+            state.artifacts().size(),
+            state.stories().size()),
+        new CheckpointMetadata.RecoveryMetadata(
+            describeSeconds(restoreSeconds),
+            sizeMb < 1 && state.agents().size() <= 10 ? "simple" : sizeMb < 50 ? "moderate" : "complex",
+            List.of("temporal-reachable", "s3-reachable", "workspace-available"),
+            List.of("state-integrity", "agent-readiness", "context-consistency"),
+            captured.valid()),
+        new CheckpointMetadata.IntegrityValidation(
+            digest.checksum(),
+            Instant.now().toString(),
+            captured.valid() ? "passed" : "failed",
+            captured.validationDetails(),
+            digest.files()),
+        new CheckpointMetadata.StorageMetadata(
+            round(sizeMb, 6),
+            round((double) digest.storedBytes() / digest.logicalBytes(), 4),
+            "cloud",
+            retentionPolicy(request),
+            digest.location(),
+            digest.logicalBytes(),
+            digest.storedBytes()),
+        new CheckpointMetadata.TemporalReference(
+            request.workflowId(), request.runId(), request.historyEventId()));
+  }
+
+  /** The seed's retention classes, chosen from priority and trigger. */
+  static String retentionPolicy(CheckpointRequest request) {
+    if (request.priority() == CheckpointPriority.CRITICAL) {
+      return "permanent-critical";
+    }
+    return request.trigger() == CheckpointTrigger.TIME_BASED
+            || request.trigger() == CheckpointTrigger.USER_REQUEST
+        ? "7-days-frequent"
+        : "30-days-milestone";
+  }
+
+  private static Check check(String name, List<String> problems) {
+    return new Check(name, problems.isEmpty() ? "valid" : "invalid", List.copyOf(problems));
+  }
+
+  private static byte[] projectContext(CheckpointRequest request, ProjectSnapshot state) {
+    StringBuilder md = new StringBuilder("# Project context: ").append(state.projectId()).append("\n\n")
+        .append("- Definition: ").append(state.definitionId()).append('\n')
+        .append("- Phase: ").append(state.phase()).append('\n')
+        .append("- Progress: ").append(state.stepsCompleted()).append('/').append(state.stepsPlanned()).append(" steps\n")
+        .append("- Checkpoint reason: ").append(request.reason()).append("\n\n## Artifacts\n\n| Path | SHA-256 | Bytes |\n|---|---|---|\n");
+    state.artifacts().values().forEach(a ->
+        md.append("| ").append(a.path()).append(" | ").append(a.sha256()).append(" | ").append(a.size()).append(" |\n"));
+    return md.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static byte[] concat(Map<String, byte[]> onDisk, String... paths) {
+    StringBuilder md = new StringBuilder();
+    for (String path : paths) {
+      byte[] bytes = onDisk.get(path);
+      md.append("<!-- ").append(path).append(bytes == null ? ": not written yet" : "").append(" -->\n");
+      if (bytes != null) {
+        md.append(new String(bytes, StandardCharsets.UTF_8)).append('\n');
+      }
+    }
+    return md.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String describeSeconds(double seconds) {
+    if (seconds < 60) {
+      return "under 1 minute";
+    }
+    long minutes = (long) Math.ceil(seconds / 60);
+    return minutes + "-" + (minutes * 2) + " minutes";
+  }
+
+  private static double round(double value, int places) {
+    double scale = Math.pow(10, places);
+    return Math.round(value * scale) / scale;
+  }
+}

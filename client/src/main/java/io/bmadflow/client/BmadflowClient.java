@@ -1,0 +1,161 @@
+package io.bmadflow.client;
+
+import io.bmadflow.infra.checkpoint.CheckpointMetadata;
+import io.bmadflow.infra.checkpoint.CheckpointStore;
+import io.bmadflow.infra.checkpoint.VerificationReport;
+import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.TaskQueues;
+import io.bmadflow.workflows.checkpoint.CheckpointIds;
+import io.bmadflow.workflows.checkpoint.CheckpointRef;
+import io.bmadflow.workflows.definition.WorkflowDefinition;
+import io.bmadflow.workflows.project.ProjectRequest;
+import io.bmadflow.workflows.project.ProjectResult;
+import io.bmadflow.workflows.project.ProjectSnapshot;
+import io.bmadflow.workflows.project.ProjectWorkflow;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
+import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The Java client API: start projects, read their status, list and verify their checkpoints.
+ * The CLI is a thin layer over it.
+ */
+public final class BmadflowClient {
+  private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(5);
+  private final WorkflowClient temporal;
+  private final CheckpointStore store;
+
+  public BmadflowClient(WorkflowClient temporal, CheckpointStore store) {
+    this.temporal = temporal;
+    this.store = store;
+  }
+
+  /**
+   * Starts a project's workflow.
+   *
+   * @param workspace the workspace directory on the workers' machines, or null for the workers'
+   *     default ({@code BMADFLOW_WORKSPACE_ROOT/<project>})
+   * @return the run id
+   * @throws IllegalArgumentException when the project id is invalid (nothing is started)
+   * @throws BmadflowException when the project is already running
+   */
+  public String start(String projectId, WorkflowDefinition definition, String workspace) {
+    String workflowId = ProjectIds.workflowId(projectId);
+    ProjectWorkflow workflow =
+        temporal.newWorkflowStub(
+            ProjectWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(workflowId)
+                .setTaskQueue(TaskQueues.ORCHESTRATION)
+                .build());
+    try {
+      return WorkflowClient.start(workflow::run, new ProjectRequest(projectId, definition, workspace))
+          .getRunId();
+    } catch (WorkflowExecutionAlreadyStarted e) {
+      throw new BmadflowException(
+          "project " + projectId + " already has a running workflow (" + workflowId + ", run "
+              + e.getExecution().getRunId() + "); see `bmadflow status --project " + projectId + "`");
+    }
+  }
+
+  /** Waits for a project to finish and returns its final state. */
+  public ProjectResult awaitResult(String projectId, Duration timeout) throws TimeoutException {
+    return temporal.newUntypedWorkflowStub(ProjectIds.workflowId(projectId))
+        .getResult(timeout.toMillis(), TimeUnit.MILLISECONDS, ProjectResult.class);
+  }
+
+  /** The project's current state, asked of a worker; fails when no worker answers in time. */
+  public ProjectSnapshot state(String projectId) {
+    WorkflowStub stub = temporal.newUntypedWorkflowStub(ProjectIds.workflowId(projectId));
+    try {
+      return CompletableFuture.supplyAsync(() -> stub.query("state", ProjectSnapshot.class))
+          .get(QUERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new BmadflowException(
+          "project " + projectId + ": no worker answered the state query within "
+              + QUERY_TIMEOUT.toSeconds() + " s; start one with `bmadflow worker`");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BmadflowException("interrupted while querying project " + projectId, e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new BmadflowException("project " + projectId + ": state query failed: " + e.getCause().getMessage(), e);
+    }
+  }
+
+  /** The project's status in Temporal's words, with phase, step and progress. */
+  public ProjectStatus status(String projectId) {
+    String workflowId = ProjectIds.workflowId(projectId);
+    DescribeWorkflowExecutionResponse described;
+    try {
+      described =
+          temporal.getWorkflowServiceStubs().blockingStub()
+              .describeWorkflowExecution(
+                  DescribeWorkflowExecutionRequest.newBuilder()
+                      .setNamespace(temporal.getOptions().getNamespace())
+                      .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+                      .build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        throw new BmadflowException(
+            "project " + projectId + " has no workflow (" + workflowId + ") in namespace "
+                + temporal.getOptions().getNamespace() + "; start it with `bmadflow start --project "
+                + projectId + "`");
+      }
+      throw e;
+    }
+    var info = described.getWorkflowExecutionInfo();
+    String status = info.getStatus().name().replace("WORKFLOW_EXECUTION_STATUS_", "");
+    ProjectSnapshot snapshot = null;
+    String note = null;
+    try {
+      if (info.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+        snapshot = awaitResult(projectId, QUERY_TIMEOUT).finalState();
+      } else {
+        snapshot = state(projectId);
+      }
+    } catch (TimeoutException | RuntimeException e) {
+      note = "phase and progress unknown: " + e.getMessage();
+    }
+    List<CheckpointRef> checkpoints = snapshot == null ? List.of() : snapshot.checkpoints();
+    return new ProjectStatus(
+        projectId,
+        workflowId,
+        info.getExecution().getRunId(),
+        status,
+        snapshot == null ? null : snapshot.phase(),
+        snapshot == null ? null : snapshot.step(),
+        snapshot == null ? 0 : snapshot.stepsCompleted(),
+        snapshot == null ? 0 : snapshot.stepsPlanned(),
+        snapshot == null ? 0 : snapshot.progress(),
+        checkpoints.size(),
+        checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1).checkpointId(),
+        note);
+  }
+
+  /** The project's committed checkpoints in storage, oldest first. */
+  public List<CheckpointMetadata> checkpoints(String projectId) {
+    return store.list(ProjectIds.requireValid(projectId));
+  }
+
+  /** Verifies every file of a checkpoint. */
+  public VerificationReport verify(String projectId, String checkpointId) {
+    return store.verify(ProjectIds.requireValid(projectId), CheckpointIds.requireValid(checkpointId));
+  }
+
+  /** Where a checkpoint is stored. */
+  public String location(String projectId, String checkpointId) {
+    return store.location(projectId, checkpointId);
+  }
+}

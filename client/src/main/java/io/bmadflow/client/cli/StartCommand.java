@@ -1,0 +1,51 @@
+package io.bmadflow.client.cli;
+
+import io.bmadflow.infra.definition.DefinitionLoader;
+import io.bmadflow.workflows.ProjectIds;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code bmadflow start}: starts a project's workflow. */
+@Command(name = "start", mixinStandardHelpOptions = true, description = "Starts a project's workflow.")
+public class StartCommand implements Callable<Integer> {
+  @ParentCommand BmadflowCommand parent;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--project", required = true, description = "The project id (1-64 letters, digits, '-', '_').")
+  String project;
+
+  @Option(
+      names = "--definition",
+      defaultValue = DefinitionLoader.DEFAULT,
+      description = "A bundled definition name or a BMAD v4 workflow YAML file (default: ${DEFAULT-VALUE}).")
+  String definition;
+
+  @Option(names = "--workspace", description = "The workspace directory (default: <BMADFLOW_WORKSPACE_ROOT>/<project> on the worker).")
+  Path workspace;
+
+  @Override
+  public Integer call() {
+    String problem = ProjectIds.problem(project);
+    if (problem != null) {
+      throw new ParameterException(spec.commandLine(), "--project: " + problem);
+    }
+    DefinitionLoader.Loaded loaded = DefinitionLoader.load(definition);
+    if (!loaded.ignoredKeys().isEmpty()) {
+      spec.commandLine().getErr().println(
+          "bmadflow: warning: definition " + loaded.source() + " has keys bmadflow does not model"
+              + " (ignored): " + String.join(", ", loaded.ignoredKeys()));
+    }
+    String dir = workspace == null ? null : workspace.toAbsolutePath().normalize().toString();
+    String runId = parent.services().client().start(project, loaded.definition(), dir);
+    spec.commandLine().getOut().printf(
+        "started project %s: workflow %s, run %s, definition %s%n",
+        project, ProjectIds.workflowId(project), runId, loaded.definition().id());
+    return BmadflowCommand.OK;
+  }
+}

@@ -1,0 +1,56 @@
+package io.bmadflow.client.cli;
+
+import io.bmadflow.client.ProjectStatus;
+import io.bmadflow.infra.json.PackageJson;
+import io.bmadflow.workflows.ProjectIds;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code bmadflow status}: a project's workflow status, phase, step and progress. */
+@Command(name = "status", mixinStandardHelpOptions = true, description = "Shows a project's status.")
+public class StatusCommand implements Callable<Integer> {
+  @ParentCommand BmadflowCommand parent;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--project", required = true, description = "The project id.")
+  String project;
+
+  @Option(names = "--json", description = "Print JSON instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    String problem = ProjectIds.problem(project);
+    if (problem != null) {
+      throw new ParameterException(spec.commandLine(), "--project: " + problem);
+    }
+    ProjectStatus status = parent.services().client().status(project);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(new String(PackageJson.write(status), StandardCharsets.UTF_8));
+    } else {
+      out.printf("project:    %s%n", status.projectId());
+      out.printf("workflow:   %s (run %s)%n", status.workflowId(), status.runId());
+      out.printf("status:     %s%n", status.status());
+      if (status.phase() != null) {
+        out.printf("phase:      %s%n", status.phase());
+        out.printf("step:       %s%n", status.step() == null ? "-" : status.step());
+        out.printf("progress:   %d/%d steps (%.0f%%)%n",
+            status.stepsCompleted(), status.stepsPlanned(), status.progress() * 100);
+        out.printf("checkpoints: %d%s%n", status.checkpoints(),
+            status.lastCheckpoint() == null ? "" : ", last " + status.lastCheckpoint());
+      }
+      if (status.note() != null) {
+        out.printf("note:       %s%n", status.note());
+      }
+    }
+    return BmadflowCommand.OK;
+  }
+}

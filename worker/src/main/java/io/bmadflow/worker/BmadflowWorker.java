@@ -1,0 +1,76 @@
+package io.bmadflow.worker;
+
+import io.bmadflow.activities.agents.AgentActivitiesImpl;
+import io.bmadflow.activities.agents.AgentRunner;
+import io.bmadflow.activities.checkpoint.CheckpointActivitiesImpl;
+import io.bmadflow.infra.checkpoint.CheckpointStore;
+import io.bmadflow.infra.temporal.TemporalConnection;
+import io.bmadflow.workflows.TaskQueues;
+import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
+import io.bmadflow.workflows.project.ProjectWorkflowImpl;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A bmadflow worker: polls the orchestration, agents and checkpoints task queues with the
+ * workflows and activities registered. Stateless: run as many as you like.
+ */
+public final class BmadflowWorker implements AutoCloseable {
+  private final WorkerFactory factory;
+  private final String name;
+
+  /**
+   * What a worker runs with.
+   *
+   * @param name this worker's name, recorded with the steps it runs
+   * @param workspaceRoot where project workspaces live when a project names none
+   * @param agents the agent implementation
+   */
+  public record Options(String name, Path workspaceRoot, AgentRunner agents) {}
+
+  private BmadflowWorker(WorkerFactory factory, String name) {
+    this.factory = factory;
+    this.name = name;
+  }
+
+  /** Registers everything and starts polling. */
+  public static BmadflowWorker start(TemporalConnection temporal, CheckpointStore store, Options options) {
+    WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
+    WorkerOptions.Builder workerOptions = WorkerOptions.newBuilder();
+    if (temporal.isDevStack()) {
+      // The Java test server never times out sticky queues: without this a crashed worker's
+      // workflows wait forever. A real cluster does not need it, so it is set only here.
+      workerOptions.setStickyQueueScheduleToStartTimeout(Duration.ZERO);
+    }
+    WorkerOptions built = workerOptions.build();
+    factory.newWorker(TaskQueues.ORCHESTRATION, built)
+        .registerWorkflowImplementationTypes(ProjectWorkflowImpl.class, PhaseWorkflowImpl.class);
+    factory.newWorker(TaskQueues.AGENTS, built)
+        .registerActivitiesImplementations(
+            new AgentActivitiesImpl(options.agents(), options.workspaceRoot(), options.name()));
+    factory.newWorker(TaskQueues.CHECKPOINTS, built)
+        .registerActivitiesImplementations(new CheckpointActivitiesImpl(store, options.workspaceRoot()));
+    factory.start();
+    return new BmadflowWorker(factory, options.name());
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Stops at once, abandoning in-flight tasks: what a crash looks like to Temporal. */
+  public void kill() {
+    factory.shutdownNow();
+    factory.awaitTermination(10, TimeUnit.SECONDS);
+  }
+
+  /** Stops polling and lets in-flight tasks finish. */
+  @Override
+  public void close() {
+    factory.shutdown();
+    factory.awaitTermination(30, TimeUnit.SECONDS);
+  }
+}
