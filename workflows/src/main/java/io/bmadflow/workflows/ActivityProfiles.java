@@ -17,7 +17,7 @@ public final class ActivityProfiles {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.AGENTS)
         .setStartToCloseTimeout(Duration.ofMinutes(30))
-        .setHeartbeatTimeout(Duration.ofSeconds(30))
+        .setHeartbeatTimeout(Duration.ofSeconds(10))
         .setRetryOptions(
             RetryOptions.newBuilder()
                 .setInitialInterval(Duration.ofMillis(500))

@@ -41,6 +41,9 @@ public interface CheckpointStore {
   /** Reads one file of a committed checkpoint after checking its size and SHA-256. */
   byte[] readFile(String projectId, String checkpointId, String path);
 
+  /** Checks that the storage is reachable and the bucket exists; throws naming the problem. */
+  void checkAccess();
+
   /** Where the store keeps a package, for humans ({@code s3://bucket/key-prefix/}). */
   String location(String projectId, String checkpointId);
 }

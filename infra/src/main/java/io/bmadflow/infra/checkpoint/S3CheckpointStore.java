@@ -203,6 +203,11 @@ public final class S3CheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public void checkAccess() {
+    call("head bucket " + settings.bucket(), () -> s3.headBucket(b -> b.bucket(settings.bucket())));
+  }
+
+  @Override
   public String location(String projectId, String checkpointId) {
     return "s3://" + settings.bucket() + "/" + PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId);
   }
@@ -325,7 +330,7 @@ public final class S3CheckpointStore implements CheckpointStore {
       }
       String code = e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : null;
       String hint =
-          "NoSuchBucket".equals(code)
+          "NoSuchBucket".equals(code) || (e.statusCode() == 404 && what.startsWith("head bucket"))
               ? "bucket " + settings.bucket() + " does not exist at " + settings.describeEndpoint()
                   + "; create it or set BMADFLOW_S3_BUCKET"
               : e.statusCode() == 403

@@ -1,5 +1,6 @@
 package io.bmadflow.workflows.definition;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.util.List;
 
 /**
@@ -46,6 +47,7 @@ public record DefinitionStep(
   }
 
   /** Whether this entry runs an agent (as opposed to a named guidance or control step). */
+  @JsonIgnore
   public boolean isAgentStep() {
     return agent != null;
   }

@@ -1,0 +1,70 @@
+package io.bmadflow.worker;
+
+import io.bmadflow.client.cli.BmadflowCommand;
+import io.bmadflow.infra.checkpoint.S3CheckpointStore;
+import io.bmadflow.infra.devstack.DevStack;
+import io.bmadflow.infra.temporal.TemporalConnection;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** {@code bmadflow dev}: the embedded dev stack and a worker, until Ctrl-C. */
+@Command(
+    name = "dev",
+    mixinStandardHelpOptions = true,
+    description = "Starts the embedded dev stack (Temporal test server, S3Proxy) and a worker, on 127.0.0.1, until Ctrl-C.")
+public class DevCommand implements Callable<Integer> {
+  @ParentCommand BmadflowCommand parent;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--data-dir", defaultValue = ".bmadflow", description = "Where S3 data and workspaces live (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--temporal-port", defaultValue = "" + DevStack.DEFAULT_TEMPORAL_PORT, description = "Preferred Temporal port (default: ${DEFAULT-VALUE}; another is taken when busy).")
+  int temporalPort;
+
+  @Option(names = "--s3-port", defaultValue = "" + DevStack.DEFAULT_S3_PORT, description = "Preferred S3 port (default: ${DEFAULT-VALUE}; another is taken when busy).")
+  int s3Port;
+
+  @Option(names = "--agent-step-ms", defaultValue = "0", description = "How long each built-in agent step works, in ms (default: ${DEFAULT-VALUE}).")
+  long agentStepMs;
+
+  @Override
+  public Integer call() throws Exception {
+    DevStack stack = DevStack.start(dataDir, temporalPort, s3Port);
+    TemporalConnection temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
+    S3Client s3 = stack.s3Settings().newClient();
+    Map<String, String> env = stack.environment();
+    BmadflowWorker worker = BmadflowWorker.start(temporal, new S3CheckpointStore(s3, stack.s3Settings()),
+        WorkerCommand.options(env, "dev-worker", null, agentStepMs));
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf("bmadflow dev stack is up (data in %s)%n", stack.dataDir());
+    out.printf("  Temporal  %s  namespace %s%n", stack.temporalAddress(), DevStack.NAMESPACE);
+    out.printf("  S3        %s  bucket %s%n", stack.s3Endpoint(), DevStack.BUCKET);
+    out.printf("  worker    %s%n", worker.name());
+    out.println();
+    out.println("# In a second terminal, paste these lines, then run e.g. ./bmadflow start --project my-app");
+    env.forEach((k, v) -> out.printf("export %s=%s%n", k, shellQuote(v)));
+    out.println();
+    out.println("Ctrl-C to stop.");
+    out.flush();
+    WorkerCommand.awaitShutdown(() -> {
+      worker.close();
+      temporal.close();
+      s3.close();
+      stack.close();
+    });
+    return BmadflowCommand.OK;
+  }
+
+  static String shellQuote(String value) {
+    return value.matches("[A-Za-z0-9_./:@-]+") ? value : "'" + value.replace("'", "'\\''") + "'";
+  }
+}

@@ -1,0 +1,94 @@
+package io.bmadflow.worker;
+
+import io.bmadflow.activities.agents.BuiltInAgentRunner;
+import io.bmadflow.client.cli.BmadflowCommand;
+import io.bmadflow.client.cli.Services;
+import io.bmadflow.infra.temporal.TemporalConnection;
+import io.bmadflow.workflows.TaskQueues;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** {@code bmadflow worker}: a worker against the configured Temporal and S3, until stopped. */
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Runs a worker against the configured Temporal and S3 until Ctrl-C or SIGTERM.",
+      "Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE.",
+      "S3: BMADFLOW_S3_ENDPOINT, BMADFLOW_S3_BUCKET, BMADFLOW_S3_PREFIX; credentials from the AWS default chain."
+    })
+public class WorkerCommand implements Callable<Integer> {
+  @ParentCommand BmadflowCommand parent;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--name", description = "This worker's name (default: <pid>@<host>).")
+  String name;
+
+  @Option(names = "--workspace-root", description = "Where project workspaces live (default: $BMADFLOW_WORKSPACE_ROOT or ./.bmadflow/workspaces).")
+  Path workspaceRoot;
+
+  @Option(names = "--agent-step-ms", description = "How long each built-in agent step works, in ms (default: $BMADFLOW_AGENT_STEP_MS or 0).")
+  Long agentStepMs;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    Services services = parent.services();
+    Map<String, String> env = services.env();
+    TemporalConnection temporal = services.temporal();
+    services.store().checkAccess();
+    BmadflowWorker worker =
+        BmadflowWorker.start(temporal, services.store(), options(env, name, workspaceRoot, agentStepMs));
+    PrintWriter out = spec.commandLine().getOut();
+    out.printf("worker %s polling %s, %s, %s%n", worker.name(),
+        TaskQueues.ORCHESTRATION, TaskQueues.AGENTS, TaskQueues.CHECKPOINTS);
+    out.printf("  Temporal %s, namespace %s%s%n", temporal.address(), temporal.namespace(),
+        temporal.isDevStack() ? " (dev stack)" : "");
+    out.printf("  checkpoints to s3://%s/%s%n", env.getOrDefault("BMADFLOW_S3_BUCKET", "bmadflow"),
+        env.getOrDefault("BMADFLOW_S3_PREFIX", ""));
+    out.println("Ctrl-C to stop.");
+    out.flush();
+    awaitShutdown(worker::close);
+    return BmadflowCommand.OK;
+  }
+
+  /** The worker options from flags, falling back to the environment, then to defaults. */
+  static BmadflowWorker.Options options(Map<String, String> env, String name, Path workspaceRoot, Long agentStepMs) {
+    String workerName = name != null ? name : ManagementFactory.getRuntimeMXBean().getName();
+    Path root = workspaceRoot != null ? workspaceRoot
+        : Path.of(env.getOrDefault("BMADFLOW_WORKSPACE_ROOT", ".bmadflow/workspaces"));
+    long stepMs = agentStepMs != null ? agentStepMs
+        : Long.parseLong(env.getOrDefault("BMADFLOW_AGENT_STEP_MS", "0"));
+    return new BmadflowWorker.Options(
+        workerName, root.toAbsolutePath().normalize(), new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
+  }
+
+  /** Blocks until Ctrl-C or SIGTERM, then runs the cleanup before the JVM exits. */
+  static void awaitShutdown(Runnable cleanup) throws InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    CountDownLatch cleaned = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopped.countDown();
+      try {
+        cleaned.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "bmadflow-shutdown"));
+    stopped.await();
+    try {
+      cleanup.run();
+    } finally {
+      cleaned.countDown();
+    }
+  }
+}
