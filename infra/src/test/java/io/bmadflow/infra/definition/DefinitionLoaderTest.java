@@ -1,0 +1,64 @@
+package io.bmadflow.infra.definition;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bmadflow.workflows.definition.DefinitionStep;
+import io.bmadflow.workflows.definition.WorkflowDefinition;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DefinitionLoaderTest {
+
+  @Test
+  void loadsTheBundledGreenfieldDefinition() {
+    DefinitionLoader.Loaded loaded = DefinitionLoader.load("greenfield-fullstack");
+    WorkflowDefinition definition = loaded.definition();
+    assertEquals("greenfield-fullstack", definition.id());
+    assertEquals("analyst", definition.sequence().get(0).agent());
+    assertTrue(definition.sequence().stream().anyMatch(s -> "workflow_end".equals(s.step())));
+    assertTrue(definition.handoffPrompts().containsKey("analyst_to_pm"));
+    assertEquals(java.util.List.of(), loaded.ignoredKeys());
+  }
+
+  @Test
+  void toleratesAndListsUnknownKeys(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("mine.yaml");
+    Files.writeString(file, """
+        workflow:
+          id: mine
+          custom_top: 1
+          sequence:
+            - agent: analyst
+              creates: brief.md
+              elicit: true
+            - workflow_end:
+                action: project_complete
+        """, StandardCharsets.UTF_8);
+    DefinitionLoader.Loaded loaded = DefinitionLoader.load(file.toString());
+    assertEquals(java.util.List.of("workflow.custom_top", "workflow.sequence[0].elicit"), loaded.ignoredKeys());
+    DefinitionStep end = loaded.definition().sequence().get(1);
+    assertEquals("workflow_end", end.step());
+    assertEquals("project_complete", end.action());
+  }
+
+  @Test
+  void refusesMalformedDocumentsNamingTheField() {
+    IllegalArgumentException noSequence = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse("workflow:\n  id: x\n".getBytes(StandardCharsets.UTF_8), "t"));
+    assertTrue(noSequence.getMessage().contains("workflow.sequence"), noSequence.getMessage());
+    IllegalArgumentException badAgent = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse("workflow:\n  id: x\n  sequence:\n    - agent: [a, b]\n".getBytes(StandardCharsets.UTF_8), "t"));
+    assertTrue(badAgent.getMessage().contains("workflow.sequence[0].agent"), badAgent.getMessage());
+    IllegalArgumentException badYaml = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse("workflow: [\n".getBytes(StandardCharsets.UTF_8), "t"));
+    assertTrue(badYaml.getMessage().contains("not valid YAML"), badYaml.getMessage());
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.load("no-such-definition"));
+    assertTrue(missing.getMessage().contains("no bundled definition"), missing.getMessage());
+  }
+}
