@@ -28,7 +28,11 @@ public final class Main {
       defaultProperty("org.slf4j.simpleLogger.defaultLogLevel", "error");
       defaultProperty("org.slf4j.simpleLogger.log.io.bmadflow", "warn");
     }
-    int code = commandLine(System.getenv()).execute(args);
+    CommandLine cli = commandLine(System.getenv());
+    int code;
+    try (var services = ((BmadflowCommand) cli.getCommand()).services()) {
+      code = cli.execute(args);
+    }
     System.exit(code);
   }
 

@@ -4,7 +4,9 @@ import io.bmadflow.infra.config.S3Settings;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -127,7 +129,9 @@ public final class S3CheckpointStore implements CheckpointStore {
       }
       token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
     } while (token != null);
-    found.sort((a, b) -> a.checkpointMetadata().checkpointId().compareTo(b.checkpointMetadata().checkpointId()));
+    // Oldest first: ids carry only whole seconds, so order by the creation time, then the id.
+    found.sort(Comparator.comparing((CheckpointMetadata m) -> Instant.parse(m.checkpointMetadata().creationTimestamp()))
+        .thenComparing(m -> m.checkpointMetadata().checkpointId()));
     return found;
   }
 

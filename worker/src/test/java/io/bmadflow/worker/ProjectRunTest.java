@@ -1,0 +1,140 @@
+package io.bmadflow.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bmadflow.infra.checkpoint.CheckpointMetadata;
+import io.bmadflow.infra.checkpoint.PackagePaths;
+import io.bmadflow.infra.devstack.DevStack;
+import io.bmadflow.workflows.project.ProjectSnapshot;
+import io.bmadflow.workflows.project.ProjectWorkflowImpl;
+import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.core.sync.RequestBody;
+
+/** A project end to end on the real test server and S3Proxy, through the client API and the CLI. */
+class ProjectRunTest {
+  @TempDir static Path dataDir;
+  static StackFixture fixture;
+  static BmadflowWorker worker;
+  static ProjectSnapshot finished;
+
+  @BeforeAll
+  static void runProject() throws Exception {
+    fixture = new StackFixture(dataDir);
+    worker = fixture.worker("test-worker", 0);
+    assertEquals(0, fixture.cli("start", "--project", "run-ok").code());
+    finished = fixture.await("run-ok").finalState();
+  }
+
+  @AfterAll
+  static void stop() {
+    worker.close();
+    fixture.close();
+  }
+
+  @Test
+  void aProjectRunsToCompletionWithVerifiedCheckpointsAtEachPhaseTransition() throws Exception {
+    assertEquals(ProjectWorkflowImpl.COMPLETE, finished.phase());
+    assertEquals(List.of("analysis", "planning", "solutioning", "implementation", "deployment"), finished.phases());
+    assertEquals(List.of("1.1", "1.2", "2.1"), finished.stories());
+    assertEquals(finished.stepsPlanned(), finished.stepsCompleted());
+    Path workspace = fixture.workspaces.resolve("run-ok");
+    for (String doc : List.of("docs/project-brief.md", "docs/prd.md", "docs/fullstack-architecture.md",
+        "docs/stories/2.1.story.md", "docs/qa/gates/2-1-gate.yml", "docs/deployment-plan.md")) {
+      assertTrue(Files.isRegularFile(workspace.resolve(doc)), doc);
+      assertTrue(finished.artifacts().containsKey(doc), doc);
+    }
+    assertTrue(Files.readString(workspace.resolve("docs/stories/2.1.story.md")).contains("## Status\nDone"));
+
+    List<CheckpointMetadata> checkpoints = fixture.store.list("run-ok");
+    assertEquals(5, checkpoints.size());
+    assertEquals(finished.checkpoints().stream().map(c -> c.checkpointId()).toList(),
+        checkpoints.stream().map(m -> m.checkpointMetadata().checkpointId()).toList());
+    for (CheckpointMetadata m : checkpoints) {
+      assertEquals("phase_transition", m.checkpointMetadata().triggerReason());
+      assertEquals("passed", m.integrityValidation().validationStatus());
+      assertTrue(m.temporal().historyEventId() > 0);
+      assertTrue(fixture.store.verify("run-ok", m.checkpointMetadata().checkpointId()).ok());
+      var cli = fixture.cli("checkpoint", "verify", "--project", "run-ok", m.checkpointMetadata().checkpointId());
+      assertEquals(0, cli.code(), cli.err());
+    }
+    CheckpointMetadata last = checkpoints.get(checkpoints.size() - 1);
+    assertEquals(1.0, last.stateSummary().workflowProgress());
+    var list = fixture.cli("checkpoint", "list", "--project", "run-ok");
+    assertEquals(0, list.code(), list.err());
+    assertTrue(list.out().contains(last.checkpointMetadata().checkpointId()), list.out());
+    var status = fixture.cli("status", "--project", "run-ok", "--json");
+    assertEquals(0, status.code(), status.err());
+    assertTrue(status.out().contains("\"status\" : \"COMPLETED\""), status.out());
+    assertTrue(status.out().contains("\"phase\" : \"complete\""), status.out());
+  }
+
+  @Test
+  void checkpointVerifyFailsNamingTheAlteredFile() {
+    String id = fixture.store.list("run-ok").get(2).checkpointMetadata().checkpointId();
+    String key = PackagePaths.packagePrefix("", "run-ok", id) + PackagePaths.WORKFLOW_STATE;
+    byte[] original = fixture.s3.getObjectAsBytes(b -> b.bucket(DevStack.BUCKET).key(key)).asByteArray();
+    byte[] altered = original.clone();
+    altered[altered.length / 2] ^= 1;
+    fixture.s3.putObject(b -> b.bucket(DevStack.BUCKET).key(key), RequestBody.fromBytes(altered));
+    try {
+      var cli = fixture.cli("checkpoint", "verify", "--project", "run-ok", id);
+      assertEquals(1, cli.code());
+      assertTrue(cli.out().contains("FAIL workflow-state-snapshot.json: checkpoint " + id
+          + ": workflow-state-snapshot.json sha256 mismatch"), cli.out());
+      assertTrue(cli.err().contains("failed verification: workflow-state-snapshot.json"), cli.err());
+    } finally {
+      fixture.s3.putObject(b -> b.bucket(DevStack.BUCKET).key(key), RequestBody.fromBytes(original));
+    }
+    assertEquals(0, fixture.cli("checkpoint", "verify", "--project", "run-ok", id).code());
+  }
+
+  @Test
+  void badProjectIdsAreRefusedBeforeAnythingIsWritten() {
+    int openBefore = openWorkflows();
+    int objectsBefore = fixture.s3.listObjectsV2(b -> b.bucket(DevStack.BUCKET)).keyCount();
+    for (String bad : List.of("../x", "", "a".repeat(300), "my project")) {
+      for (String[] args : List.of(
+          new String[] {"start", "--project", bad},
+          new String[] {"status", "--project", bad},
+          new String[] {"checkpoint", "list", "--project", bad})) {
+        var cli = fixture.cli(args);
+        assertEquals(2, cli.code(), String.join(" ", args));
+        assertTrue(cli.err().contains("--project: project id"), cli.err());
+        assertTrue(cli.err().contains("a project id is 1-64 letters"), cli.err());
+        assertTrue(!cli.err().contains("\tat "), "no stack trace: " + cli.err());
+      }
+    }
+    assertEquals(openBefore, openWorkflows());
+    assertEquals(objectsBefore, fixture.s3.listObjectsV2(b -> b.bucket(DevStack.BUCKET)).keyCount());
+    assertTrue(Files.notExists(fixture.workspaces.resolve("x")));
+  }
+
+  @Test
+  void expectedErrorsAreOneClearLine() {
+    var missing = fixture.cli("status", "--project", "never-started");
+    assertEquals(1, missing.code());
+    assertTrue(missing.err().contains("project never-started has no workflow"), missing.err());
+    var badId = fixture.cli("checkpoint", "verify", "--project", "run-ok", "cp-../../etc");
+    assertEquals(2, badId.code());
+    assertTrue(badId.err().contains("is not a checkpoint id"), badId.err());
+    var badDefinition = fixture.cli("start", "--project", "p2", "--definition", "/nonexistent.yaml");
+    assertEquals(1, badDefinition.code());
+    assertTrue(badDefinition.err().contains("no file exists at /nonexistent.yaml"), badDefinition.err());
+    var usage = fixture.cli("no-such-command");
+    assertEquals(2, usage.code());
+  }
+
+  private static int openWorkflows() {
+    return fixture.temporal.service().blockingStub().listOpenWorkflowExecutions(
+        ListOpenWorkflowExecutionsRequest.newBuilder().setNamespace(DevStack.NAMESPACE).setMaximumPageSize(1000).build())
+        .getExecutionsCount();
+  }
+}

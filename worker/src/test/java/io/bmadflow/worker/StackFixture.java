@@ -1,0 +1,95 @@
+package io.bmadflow.worker;
+
+import io.bmadflow.activities.agents.BuiltInAgentRunner;
+import io.bmadflow.client.BmadflowClient;
+import io.bmadflow.client.cli.BmadflowCommand;
+import io.bmadflow.infra.checkpoint.S3CheckpointStore;
+import io.bmadflow.infra.definition.DefinitionLoader;
+import io.bmadflow.infra.devstack.DevStack;
+import io.bmadflow.infra.temporal.TemporalConnection;
+import io.bmadflow.workflows.project.ProjectResult;
+import io.bmadflow.workflows.project.ProjectSnapshot;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Predicate;
+import picocli.CommandLine;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/** A dev stack on free loopback ports with a client, for one test class. */
+final class StackFixture implements AutoCloseable {
+  final DevStack stack;
+  final TemporalConnection temporal;
+  final S3Client s3;
+  final S3CheckpointStore store;
+  final BmadflowClient client;
+  final Path workspaces;
+
+  StackFixture(Path dataDir) throws IOException {
+    stack = DevStack.start(dataDir, 0, 0);
+    temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
+    s3 = stack.s3Settings().newClient();
+    store = new S3CheckpointStore(s3, stack.s3Settings());
+    client = new BmadflowClient(temporal.client(), store);
+    workspaces = stack.dataDir().resolve("workspaces");
+  }
+
+  BmadflowWorker worker(String name, long stepMs) {
+    return BmadflowWorker.start(temporal, store,
+        new BmadflowWorker.Options(name, workspaces, new BuiltInAgentRunner(Duration.ofMillis(stepMs))));
+  }
+
+  void start(String projectId, Path workspace) {
+    client.start(projectId, DefinitionLoader.load(DefinitionLoader.DEFAULT).definition(),
+        workspace == null ? null : workspace.toString());
+  }
+
+  ProjectResult await(String projectId) throws Exception {
+    return client.awaitResult(projectId, Duration.ofMinutes(3));
+  }
+
+  ProjectSnapshot awaitState(String projectId, Predicate<ProjectSnapshot> until) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        ProjectSnapshot state = client.state(projectId);
+        if (until.test(state)) {
+          return state;
+        }
+      } catch (RuntimeException noWorkerYet) {
+        // keep polling
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("project " + projectId + " did not reach the expected state in 90 s");
+  }
+
+  Map<String, String> env() {
+    return stack.environment();
+  }
+
+  record CliResult(int code, String out, String err) {}
+
+  /** Runs the bmadflow CLI in-process against this stack. */
+  CliResult cli(String... args) {
+    CommandLine cli = Main.commandLine(env());
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out, true));
+    cli.setErr(new PrintWriter(err, true));
+    try (var services = ((BmadflowCommand) cli.getCommand()).services()) {
+      int code = cli.execute(args);
+      return new CliResult(code, out.toString(), err.toString());
+    }
+  }
+
+  @Override
+  public void close() {
+    s3.close();
+    temporal.close();
+    stack.close();
+  }
+}
