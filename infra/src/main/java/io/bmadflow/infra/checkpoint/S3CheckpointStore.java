@@ -122,9 +122,14 @@ public final class S3CheckpointStore implements CheckpointStore {
           log.warn("ignoring {}: not a checkpoint id", common.prefix());
           continue;
         }
-        CheckpointMetadata metadata = existingMetadata(projectId, id);
-        if (metadata != null) {
-          found.add(metadata); // Packages without metadata are uncommitted and stay invisible.
+        try {
+          CheckpointMetadata metadata = existingMetadata(projectId, id);
+          if (metadata != null) {
+            found.add(metadata); // Packages without metadata are uncommitted and stay invisible.
+          }
+        } catch (CheckpointStoreException.Corrupt e) {
+          // One damaged package must not hide the others; `checkpoint verify` reports it in full.
+          log.warn("skipping a corrupt checkpoint: {}", e.getMessage());
         }
       }
       token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
@@ -271,8 +276,16 @@ public final class S3CheckpointStore implements CheckpointStore {
           || !projectId.equals(metadata.checkpointMetadata().projectId())) {
         throw new IOException("its sections or ids do not match the key it is stored under");
       }
+      try {
+        Instant.parse(metadata.checkpointMetadata().creationTimestamp());
+      } catch (RuntimeException e) {
+        throw new IOException("creation_timestamp is not an ISO-8601 instant");
+      }
+      for (PackageFile file : metadata.integrityValidation().files()) {
+        PackagePaths.requireSafe(file.path());
+      }
       return metadata;
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
       throw new CheckpointStoreException.Corrupt(
           "checkpoint " + checkpointId + ": " + PackagePaths.METADATA + " is not valid ("
               + e.getMessage().lines().findFirst().orElse("") + "); the package is corrupt, use an"
@@ -342,8 +355,16 @@ public final class S3CheckpointStore implements CheckpointStore {
                   : "S3 answered " + e.statusCode() + (code != null ? " " + code : "");
       throw new CheckpointStoreException.Unavailable("S3 " + what + " failed: " + hint, e);
     } catch (SdkClientException e) {
+      String message = String.valueOf(e.getMessage());
+      if (message.startsWith("Unable to load credentials")) {
+        throw new CheckpointStoreException.Unavailable(
+            "S3 " + what + ": no AWS credentials found; set AWS_ACCESS_KEY_ID and"
+                + " AWS_SECRET_ACCESS_KEY, or configure a profile or role (for the dev stack, paste"
+                + " the export lines `bmadflow dev` prints)", e);
+      }
       throw new CheckpointStoreException.Unavailable(
-          "S3 at " + settings.describeEndpoint() + " cannot be reached (" + e.getMessage()
+          "S3 at " + settings.describeEndpoint() + " cannot be reached ("
+              + (message.length() > 200 ? message.substring(0, 200) + "..." : message)
               + "); check BMADFLOW_S3_ENDPOINT and that the server is running", e);
     }
   }

@@ -93,6 +93,22 @@ class S3CheckpointStoreTest {
   }
 
   @Test
+  void aTamperedMetadataFileFailsVerificationAndIsLeftOutOfListings() {
+    String good = newId();
+    String bad = newId();
+    store.commit("store-meta", good, files("a"), metadata("store-meta", good));
+    store.commit("store-meta", bad, files("b"), metadata("store-meta", bad));
+    String key = PackagePaths.packagePrefix("", "store-meta", bad) + PackagePaths.METADATA;
+    String json = s3.getObjectAsBytes(b -> b.bucket(DevStack.BUCKET).key(key)).asUtf8String();
+    s3.putObject(b -> b.bucket(DevStack.BUCKET).key(key),
+        RequestBody.fromString(json.replace("\"priority\"", "\"surprise\" : 1,\n    \"priority\"")));
+    VerificationReport report = store.verify("store-meta", bad);
+    assertEquals(List.of(PackagePaths.METADATA), report.failures().stream().map(VerificationReport.FileCheck::path).toList());
+    assertTrue(report.failures().get(0).problem().contains("surprise"), report.failures().get(0).problem());
+    assertEquals(List.of(good), store.list("store-meta").stream().map(m -> m.checkpointMetadata().checkpointId()).toList());
+  }
+
+  @Test
   void neverOverwritesACommittedPackage() {
     String id = newId();
     CheckpointMetadata first = store.commit("store-idem", id, files("a"), metadata("store-idem", id));
