@@ -65,58 +65,57 @@ public class DemoCommand implements Callable<Integer> {
       BmadflowWorker first = BmadflowWorker.start(temporal, store, new BmadflowWorker.Options("worker-1", workspaces, agents));
       BmadflowWorker second = null;
       try {
+        String projectId = "greenfield-demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        DefinitionLoader.Loaded definition = DefinitionLoader.load(DefinitionLoader.DEFAULT);
+        BmadflowClient client = new BmadflowClient(temporal.client(), store);
+        String runId = client.start(projectId, definition.definition(), null);
+        out.printf("started project %s (definition %s, run %s) on worker-1%n", projectId, definition.definition().id(), runId);
+        out.flush();
 
-      String projectId = "greenfield-demo-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-      DefinitionLoader.Loaded definition = DefinitionLoader.load(DefinitionLoader.DEFAULT);
-      BmadflowClient client = new BmadflowClient(temporal.client(), store);
-      String runId = client.start(projectId, definition.definition(), null);
-      out.printf("started project %s (definition %s, run %s) on worker-1%n", projectId, definition.definition().id(), runId);
-      out.flush();
+        ProjectSnapshot atKill = awaitState(client, projectId, s -> s.stepsCompleted() >= killAfterSteps, Duration.ofSeconds(60));
+        first.kill();
+        out.printf("killed worker-1 mid-run: %d/%d steps done, phase %s, last step '%s'%n",
+            atKill.stepsCompleted(), atKill.stepsPlanned(), atKill.phase(), atKill.step());
+        out.flush();
 
-      ProjectSnapshot atKill = awaitState(client, projectId, s -> s.stepsCompleted() >= killAfterSteps, Duration.ofSeconds(60));
-      first.kill();
-      out.printf("killed worker-1 mid-run: %d/%d steps done, phase %s, last step '%s'%n",
-          atKill.stepsCompleted(), atKill.stepsPlanned(), atKill.phase(), atKill.step());
-      out.flush();
+        long restart = System.nanoTime();
+        second = BmadflowWorker.start(temporal, store, new BmadflowWorker.Options("worker-2", workspaces, agents));
+        ProjectSnapshot resumed = awaitState(client, projectId, s -> s.stepsCompleted() > atKill.stepsCompleted(), Duration.ofSeconds(60));
+        long resumeMs = (System.nanoTime() - restart) / 1_000_000;
+        out.printf("worker-2 resumed from Temporal's history in %d ms: step %d '%s' done%n",
+            resumeMs, resumed.stepsCompleted(), resumed.step());
+        out.flush();
 
-      long restart = System.nanoTime();
-      second = BmadflowWorker.start(temporal, store, new BmadflowWorker.Options("worker-2", workspaces, agents));
-      ProjectSnapshot resumed = awaitState(client, projectId, s -> s.stepsCompleted() > atKill.stepsCompleted(), Duration.ofSeconds(60));
-      long resumeMs = (System.nanoTime() - restart) / 1_000_000;
-      out.printf("worker-2 resumed from Temporal's history in %d ms: step %d '%s' done%n",
-          resumeMs, resumed.stepsCompleted(), resumed.step());
-      out.flush();
+        ProjectResult result = client.awaitResult(projectId, Duration.ofMinutes(5));
+        ProjectSnapshot end = result.finalState();
+        Map<String, Integer> byWorker = new TreeMap<>();
+        for (StepRecord step : end.steps()) {
+          byWorker.merge(step.executedBy() == null ? "(skipped or guidance)" : step.executedBy(), 1, Integer::sum);
+        }
+        out.printf("project %s COMPLETED: %d step runs (%s), %d artifacts, %d stories%n",
+            projectId, end.stepsCompleted(), byWorker.toString().replaceAll("[{}]", ""), end.artifacts().size(), end.stories().size());
+        long rerun = end.steps().subList(0, atKill.stepsCompleted()).stream()
+            .filter(st -> "worker-2".equals(st.executedBy())).count();
+        out.printf("steps 1-%d kept their results from worker-1 (%d re-run by worker-2): the workflow resumed, it did not start over%n",
+            atKill.stepsCompleted(), rerun);
+        out.printf("workspace: %s%n", workspaces.resolve(projectId));
 
-      ProjectResult result = client.awaitResult(projectId, Duration.ofMinutes(5));
-      ProjectSnapshot end = result.finalState();
-      Map<String, Integer> byWorker = new TreeMap<>();
-      for (StepRecord step : end.steps()) {
-        byWorker.merge(step.executedBy() == null ? "(skipped or guidance)" : step.executedBy(), 1, Integer::sum);
-      }
-      out.printf("project %s COMPLETED: %d step runs (%s), %d artifacts, %d stories%n",
-          projectId, end.stepsCompleted(), byWorker.toString().replaceAll("[{}]", ""), end.artifacts().size(), end.stories().size());
-      long rerun = end.steps().subList(0, atKill.stepsCompleted()).stream()
-          .filter(st -> "worker-2".equals(st.executedBy())).count();
-      out.printf("steps 1-%d kept their results from worker-1 (%d re-run by worker-2): the workflow resumed, it did not start over%n",
-          atKill.stepsCompleted(), rerun);
-      out.printf("workspace: %s%n", workspaces.resolve(projectId));
-
-      List<CheckpointMetadata> checkpoints = store.list(projectId);
-      out.printf("%nCheckpoints in S3 (%d):%n", checkpoints.size());
-      out.printf("  %-63s  %-17s  %-14s  %8s  %s%n", "ID", "TRIGGER", "PHASE", "BYTES", "VERIFY");
-      boolean allVerified = !checkpoints.isEmpty();
-      for (CheckpointMetadata m : checkpoints) {
-        VerificationReport report = store.verify(projectId, m.checkpointMetadata().checkpointId());
-        allVerified &= report.ok();
-        out.printf("  %-63s  %-17s  %-14s  %8d  %s%n", m.checkpointMetadata().checkpointId(),
-            m.checkpointMetadata().triggerReason(), m.checkpointMetadata().workflowPhase(),
-            m.storageMetadata().storedBytes(), report.ok() ? "ok (" + report.checks().size() + " checks)" : "FAILED " + report.failures());
-      }
-      out.printf("stored at s3://%s/%s/docs/state/checkpoints/ = %s%n", DevStack.BUCKET, projectId,
-          stack.dataDir().resolve("s3").resolve(DevStack.BUCKET).resolve(projectId).resolve("docs/state/checkpoints"));
-      out.printf("demo finished in %.1f s%n", (System.nanoTime() - demoStart) / 1e9);
-      out.flush();
-      return allVerified ? BmadflowCommand.OK : BmadflowCommand.FAILED;
+        List<CheckpointMetadata> checkpoints = store.list(projectId);
+        out.printf("%nCheckpoints in S3 (%d):%n", checkpoints.size());
+        out.printf("  %-63s  %-17s  %-14s  %8s  %s%n", "ID", "TRIGGER", "PHASE", "BYTES", "VERIFY");
+        boolean allVerified = !checkpoints.isEmpty();
+        for (CheckpointMetadata m : checkpoints) {
+          VerificationReport report = store.verify(projectId, m.checkpointMetadata().checkpointId());
+          allVerified &= report.ok();
+          out.printf("  %-63s  %-17s  %-14s  %8d  %s%n", m.checkpointMetadata().checkpointId(),
+              m.checkpointMetadata().triggerReason(), m.checkpointMetadata().workflowPhase(),
+              m.storageMetadata().storedBytes(), report.ok() ? "ok (" + report.checks().size() + " checks)" : "FAILED " + report.failures());
+        }
+        out.printf("stored at s3://%s/%s/docs/state/checkpoints/ = %s%n", DevStack.BUCKET, projectId,
+            stack.dataDir().resolve("s3").resolve(DevStack.BUCKET).resolve(projectId).resolve("docs/state/checkpoints"));
+        out.printf("demo finished in %.1f s%n", (System.nanoTime() - demoStart) / 1e9);
+        out.flush();
+        return allVerified ? BmadflowCommand.OK : BmadflowCommand.FAILED;
       } finally {
         if (second != null) {
           second.close();
@@ -132,18 +131,18 @@ public class DemoCommand implements Callable<Integer> {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {
-        ProjectSnapshot state = client.state(projectId);
-        if (until.test(state)) {
-          return state;
+          ProjectSnapshot state = client.state(projectId);
+          if (until.test(state)) {
+            return state;
+          }
+        } catch (RuntimeException notYet) {
+          // No worker answered yet (the new one is starting); try again.
         }
-      } catch (RuntimeException notYet) {
-        // No worker answered yet (the new one is starting); try again.
+        if (System.nanoTime() > deadline) {
+          throw new io.bmadflow.client.BmadflowException(
+              "project " + projectId + " made no progress within " + timeout.toSeconds() + " s");
+        }
+        Thread.sleep(20);
       }
-      if (System.nanoTime() > deadline) {
-        throw new io.bmadflow.client.BmadflowException(
-            "project " + projectId + " made no progress within " + timeout.toSeconds() + " s");
-      }
-      Thread.sleep(20);
     }
   }
-}

@@ -3,7 +3,6 @@ package io.bmadflow.client.cli;
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.json.PackageJson;
-import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -11,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParameterException;
@@ -32,36 +32,27 @@ public class CheckpointCommand implements Runnable {
     throw new ParameterException(spec.commandLine(), "Missing a checkpoint command: list or verify");
   }
 
-  static void requireValidProject(CommandSpec spec, String project) {
-    String problem = ProjectIds.problem(project);
-    if (problem != null) {
-      throw new ParameterException(spec.commandLine(), "--project: " + problem);
-    }
-  }
-
   /** {@code bmadflow checkpoint list}. */
   @Command(name = "list", mixinStandardHelpOptions = true, description = "Lists a project's committed checkpoints, oldest first.")
   static class ListCommand implements Callable<Integer> {
     @ParentCommand CheckpointCommand parent;
     @Spec CommandSpec spec;
 
-    @Option(names = "--project", required = true, description = "The project id.")
-    String project;
+    @Mixin ProjectOption project;
 
     @Option(names = "--json", description = "Print JSON (the metadata of each checkpoint).")
     boolean json;
 
     @Override
     public Integer call() {
-      requireValidProject(spec, project);
-      List<CheckpointMetadata> checkpoints = parent.parent.services().storageClient().checkpoints(project);
+      List<CheckpointMetadata> checkpoints = parent.parent.services().storageClient().checkpoints(project.get());
       PrintWriter out = spec.commandLine().getOut();
       if (json) {
         out.println(new String(PackageJson.write(checkpoints), StandardCharsets.UTF_8));
         return BmadflowCommand.OK;
       }
       if (checkpoints.isEmpty()) {
-        out.println("project " + project + " has no checkpoints yet");
+        out.println("project " + project.get() + " has no checkpoints yet");
         return BmadflowCommand.OK;
       }
       out.printf("%-63s  %-18s  %-14s  %9s  %s%n", "CHECKPOINT", "TRIGGER", "PHASE", "BYTES", "VALIDATION");
@@ -85,20 +76,18 @@ public class CheckpointCommand implements Runnable {
     @ParentCommand CheckpointCommand parent;
     @Spec CommandSpec spec;
 
-    @Option(names = "--project", required = true, description = "The project id.")
-    String project;
+    @Mixin ProjectOption project;
 
     @Parameters(paramLabel = "CHECKPOINT_ID", description = "The checkpoint to verify.")
     String checkpointId;
 
     @Override
     public Integer call() {
-      requireValidProject(spec, project);
       if (!CheckpointIds.isValid(checkpointId)) {
         throw new ParameterException(spec.commandLine(),
             "CHECKPOINT_ID '" + checkpointId + "' is not a checkpoint id (cp-YYYY-MM-DD-HH-MM-SS-<uuid>)");
       }
-      VerificationReport report = parent.parent.services().storageClient().verify(project, checkpointId);
+      VerificationReport report = parent.parent.services().storageClient().verify(project.get(), checkpointId);
       PrintWriter out = spec.commandLine().getOut();
       for (VerificationReport.FileCheck check : report.checks()) {
         out.printf("%-4s %s%s%n", check.ok() ? "ok" : "FAIL", check.path(),

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -17,8 +17,7 @@ public class StartCommand implements Callable<Integer> {
   @ParentCommand BmadflowCommand parent;
   @Spec CommandSpec spec;
 
-  @Option(names = "--project", required = true, description = "The project id (1-64 letters, digits, '-', '_').")
-  String project;
+  @Mixin ProjectOption project;
 
   @Option(
       names = "--definition",
@@ -31,10 +30,6 @@ public class StartCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    String problem = ProjectIds.problem(project);
-    if (problem != null) {
-      throw new ParameterException(spec.commandLine(), "--project: " + problem);
-    }
     DefinitionLoader.Loaded loaded = DefinitionLoader.load(definition);
     if (!loaded.ignoredKeys().isEmpty()) {
       spec.commandLine().getErr().println(
@@ -42,10 +37,10 @@ public class StartCommand implements Callable<Integer> {
               + " (ignored): " + String.join(", ", loaded.ignoredKeys()));
     }
     String dir = workspace == null ? null : workspace.toAbsolutePath().normalize().toString();
-    String runId = parent.services().client().start(project, loaded.definition(), dir);
+    String runId = parent.services().client().start(project.get(), loaded.definition(), dir);
     spec.commandLine().getOut().printf(
         "started project %s: workflow %s, run %s, definition %s%n",
-        project, ProjectIds.workflowId(project), runId, loaded.definition().id());
+        project.get(), ProjectIds.workflowId(project.get()), runId, loaded.definition().id());
     return BmadflowCommand.OK;
   }
 }

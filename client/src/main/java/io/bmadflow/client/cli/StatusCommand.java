@@ -2,14 +2,13 @@ package io.bmadflow.client.cli;
 
 import io.bmadflow.client.ProjectStatus;
 import io.bmadflow.infra.json.PackageJson;
-import io.bmadflow.workflows.ProjectIds;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
@@ -19,19 +18,14 @@ public class StatusCommand implements Callable<Integer> {
   @ParentCommand BmadflowCommand parent;
   @Spec CommandSpec spec;
 
-  @Option(names = "--project", required = true, description = "The project id.")
-  String project;
+  @Mixin ProjectOption project;
 
   @Option(names = "--json", description = "Print JSON instead of text.")
   boolean json;
 
   @Override
   public Integer call() {
-    String problem = ProjectIds.problem(project);
-    if (problem != null) {
-      throw new ParameterException(spec.commandLine(), "--project: " + problem);
-    }
-    ProjectStatus status = parent.services().client().status(project);
+    ProjectStatus status = parent.services().client().status(project.get());
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(new String(PackageJson.write(status), StandardCharsets.UTF_8));
