@@ -8,7 +8,11 @@ import io.bmadflow.infra.checkpoint.PackagePaths;
 import io.bmadflow.infra.devstack.DevStack;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.project.ProjectWorkflowImpl;
+import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.WorkflowReplayer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,6 +78,22 @@ class ProjectRunTest {
     assertEquals(0, status.code(), status.err());
     assertTrue(status.out().contains("\"status\" : \"COMPLETED\""), status.out());
     assertTrue(status.out().contains("\"phase\" : \"complete\""), status.out());
+  }
+
+  @Test
+  void theRunReplaysDeterministicallyOnTheCurrentCode() throws Exception {
+    List<String> workflowIds = new java.util.ArrayList<>(List.of(ProjectIds.workflowId("run-ok")));
+    finished.phases().forEach(phase -> workflowIds.add(ProjectIds.phaseWorkflowId("run-ok", phase)));
+    String recordTo = System.getProperty("bmadflow.recordHistories");
+    for (String workflowId : workflowIds) {
+      WorkflowExecutionHistory history = fixture.temporal.client().fetchHistory(workflowId);
+      WorkflowReplayer.replayWorkflowExecution(history.toJson(false), ProjectWorkflowImpl.class, PhaseWorkflowImpl.class);
+      if (recordTo != null) {
+        // Refreshes src/test/resources/histories/ (see RecordedHistoriesTest).
+        String name = workflowId.replace("bmadflow-project-run-ok", "greenfield-fullstack-v1") + ".json";
+        Files.writeString(Path.of(recordTo).resolve(name), history.toJson(true));
+      }
+    }
   }
 
   @Test
