@@ -57,6 +57,11 @@ public final class Workspace {
     Path target = resolve(relative);
     try {
       Files.createDirectories(target.getParent());
+      // resolve() is lexical; a symlinked directory inside the workspace could still lead out.
+      if (!target.getParent().toRealPath().startsWith(root.toRealPath())) {
+        throw new IllegalArgumentException(
+            "workspace path '" + relative + "' leads out of the workspace " + root + " through a symbolic link");
+      }
       Path temp = Files.createTempFile(target.getParent(), ".bmadflow-", ".tmp");
       Files.write(temp, bytes);
       Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -1,6 +1,6 @@
 package io.bmadflow.client;
 
-import io.bmadflow.infra.checkpoint.CheckpointMetadata;
+import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.workflows.ProjectIds;
@@ -113,7 +113,8 @@ public final class BmadflowClient {
                 + temporal.getOptions().getNamespace() + "; start it with `bmadflow start --project "
                 + projectId + "`");
       }
-      throw e;
+      throw new BmadflowException("project " + projectId + ": Temporal could not describe " + workflowId + " ("
+          + e.getStatus().getCode() + (e.getStatus().getDescription() != null ? ": " + e.getStatus().getDescription() : "") + ")", e);
     }
     var info = described.getWorkflowExecutionInfo();
     String status = info.getStatus().name().replace("WORKFLOW_EXECUTION_STATUS_", "");
@@ -145,7 +146,7 @@ public final class BmadflowClient {
   }
 
   /** The project's committed checkpoints in storage, oldest first. */
-  public List<CheckpointMetadata> checkpoints(String projectId) {
+  public List<CheckpointSummary> checkpoints(String projectId) {
     return store.list(ProjectIds.requireValid(projectId));
   }
 

@@ -3,7 +3,7 @@ package io.bmadflow.worker;
 import io.bmadflow.activities.agents.BuiltInAgentRunner;
 import io.bmadflow.client.BmadflowClient;
 import io.bmadflow.client.cli.BmadflowCommand;
-import io.bmadflow.infra.checkpoint.CheckpointMetadata;
+import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.S3CheckpointStore;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.definition.DefinitionLoader;
@@ -100,16 +100,15 @@ public class DemoCommand implements Callable<Integer> {
             atKill.stepsCompleted(), rerun);
         out.printf("workspace: %s%n", workspaces.resolve(projectId));
 
-        List<CheckpointMetadata> checkpoints = store.list(projectId);
+        List<CheckpointSummary> checkpoints = store.list(projectId);
         out.printf("%nCheckpoints in S3 (%d):%n", checkpoints.size());
-        out.printf("  %-63s  %-17s  %-14s  %8s  %s%n", "ID", "TRIGGER", "PHASE", "BYTES", "VERIFY");
+        out.printf("  %-63s  %-17s  %-14s  %8s  %8s  %s%n", "ID", "TRIGGER", "PHASE", "STORED", "WRITTEN", "VERIFY");
         boolean allVerified = !checkpoints.isEmpty();
-        for (CheckpointMetadata m : checkpoints) {
-          VerificationReport report = store.verify(projectId, m.checkpointMetadata().checkpointId());
+        for (CheckpointSummary c : checkpoints) {
+          VerificationReport report = store.verify(projectId, c.checkpointId());
           allVerified &= report.ok();
-          out.printf("  %-63s  %-17s  %-14s  %8d  %s%n", m.checkpointMetadata().checkpointId(),
-              m.checkpointMetadata().triggerReason(), m.checkpointMetadata().workflowPhase(),
-              m.storageMetadata().storedBytes(), report.ok() ? "ok (" + report.checks().size() + " checks)" : "FAILED " + report.failures());
+          out.printf("  %-63s  %-17s  %-14s  %8d  %8d  %s%n", c.checkpointId(), c.triggerReason(), c.workflowPhase(),
+              c.storedBytes(), c.bytesWritten(), report.ok() ? "ok (" + report.checks().size() + " checks)" : "FAILED " + report.failures());
         }
         out.printf("stored at s3://%s/%s/docs/state/checkpoints/ = %s%n", DevStack.BUCKET, projectId,
             stack.dataDir().resolve("s3").resolve(DevStack.BUCKET).resolve(projectId).resolve("docs/state/checkpoints"));

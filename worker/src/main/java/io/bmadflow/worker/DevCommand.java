@@ -39,11 +39,28 @@ public class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DevStack stack = DevStack.start(dataDir, temporalPort, s3Port);
-    TemporalConnection temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
-    S3Client s3 = stack.s3Settings().newClient();
+    TemporalConnection temporal = null;
+    S3Client s3 = null;
+    BmadflowWorker started;
     Map<String, String> env = stack.environment();
-    BmadflowWorker worker = BmadflowWorker.start(temporal, new S3CheckpointStore(s3, stack.s3Settings()),
-        WorkerCommand.options(env, "dev-worker", null, agentStepMs));
+    try {
+      temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
+      s3 = stack.s3Settings().newClient();
+      started = BmadflowWorker.start(temporal, new S3CheckpointStore(s3, stack.s3Settings()),
+          WorkerCommand.options(env, "dev-worker", null, agentStepMs));
+    } catch (RuntimeException e) {
+      if (s3 != null) {
+        s3.close();
+      }
+      if (temporal != null) {
+        temporal.close();
+      }
+      stack.close();
+      throw e;
+    }
+    BmadflowWorker worker = started;
+    TemporalConnection connection = temporal;
+    S3Client client = s3;
     PrintWriter out = spec.commandLine().getOut();
     out.printf("bmadflow dev stack is up (data in %s)%n", stack.dataDir());
     out.printf("  Temporal  %s  namespace %s%n", stack.temporalAddress(), DevStack.NAMESPACE);
@@ -57,8 +74,8 @@ public class DevCommand implements Callable<Integer> {
     out.flush();
     WorkerCommand.awaitShutdown(() -> {
       worker.close();
-      temporal.close();
-      s3.close();
+      connection.close();
+      client.close();
       stack.close();
     });
     return BmadflowCommand.OK;

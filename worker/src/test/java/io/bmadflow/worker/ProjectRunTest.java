@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
+import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.PackagePaths;
 import io.bmadflow.infra.devstack.DevStack;
 import io.bmadflow.workflows.project.ProjectSnapshot;
@@ -57,20 +58,26 @@ class ProjectRunTest {
     }
     assertTrue(Files.readString(workspace.resolve("docs/stories/2.1.story.md")).contains("## Status\nDone"));
 
-    List<CheckpointMetadata> checkpoints = fixture.store.list("run-ok");
+    List<CheckpointSummary> checkpoints = fixture.store.list("run-ok");
     assertEquals(5, checkpoints.size());
     assertEquals(finished.checkpoints().stream().map(c -> c.checkpointId()).toList(),
-        checkpoints.stream().map(m -> m.checkpointMetadata().checkpointId()).toList());
-    for (CheckpointMetadata m : checkpoints) {
+        checkpoints.stream().map(CheckpointSummary::checkpointId).toList());
+    for (int i = 0; i < checkpoints.size(); i++) {
+      CheckpointMetadata m = fixture.store.metadata("run-ok", checkpoints.get(i).checkpointId());
       assertEquals("phase_transition", m.checkpointMetadata().triggerReason());
       assertEquals("passed", m.integrityValidation().validationStatus());
+      assertEquals("30-days-milestone", m.storageMetadata().retentionPolicy());
       assertTrue(m.temporal().historyEventId() > 0);
+      // Each checkpoint after the first is incremental to the one before it.
+      assertEquals(i == 0 ? null : checkpoints.get(i - 1).checkpointId(), m.storageMetadata().parentCheckpointId());
+      assertTrue(m.storageMetadata().compressionRatio() < 1.0, "compressed: " + m.storageMetadata().compressionRatio());
       assertTrue(fixture.store.verify("run-ok", m.checkpointMetadata().checkpointId()).ok());
       var cli = fixture.cli("checkpoint", "verify", "--project", "run-ok", m.checkpointMetadata().checkpointId());
       assertEquals(0, cli.code(), cli.err());
     }
-    CheckpointMetadata last = checkpoints.get(checkpoints.size() - 1);
+    CheckpointMetadata last = fixture.store.metadata("run-ok", checkpoints.get(checkpoints.size() - 1).checkpointId());
     assertEquals(1.0, last.stateSummary().workflowProgress());
+    assertTrue(last.storageMetadata().bytesWritten() < last.storageMetadata().storedBytes(), "incremental wrote less than the whole");
     var list = fixture.cli("checkpoint", "list", "--project", "run-ok");
     assertEquals(0, list.code(), list.err());
     assertTrue(list.out().contains(last.checkpointMetadata().checkpointId()), list.out());
@@ -98,7 +105,7 @@ class ProjectRunTest {
 
   @Test
   void checkpointVerifyFailsNamingTheAlteredFile() {
-    String id = fixture.store.list("run-ok").get(2).checkpointMetadata().checkpointId();
+    String id = fixture.store.list("run-ok").get(2).checkpointId();
     String key = PackagePaths.packagePrefix("", "run-ok", id) + PackagePaths.WORKFLOW_STATE;
     byte[] original = fixture.s3.getObjectAsBytes(b -> b.bucket(DevStack.BUCKET).key(key)).asByteArray();
     byte[] altered = original.clone();

@@ -4,6 +4,8 @@ import io.bmadflow.activities.Workspace;
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.CheckpointStoreException;
+import io.bmadflow.infra.checkpoint.Sha256;
+import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
@@ -12,12 +14,12 @@ import io.bmadflow.workflows.checkpoint.CheckpointRef;
 import io.bmadflow.workflows.checkpoint.CheckpointRequest;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
-import java.util.SortedMap;
 
 /**
  * Captures the project's state into a checkpoint package, validates it, and commits it to the
- * store. The content is a pure function of the request and the workspace, so a retried attempt
- * commits the same package (a no-op) instead of a second one.
+ * store, incremental to the previous checkpoint. The content is a function of the request and the
+ * workspace, and the request's hash is recorded, so a retried attempt finds its own package
+ * committed and succeeds without writing a second one.
  */
 public final class CheckpointActivitiesImpl implements CheckpointActivities {
   private final CheckpointStore store;
@@ -32,29 +34,33 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
   public CheckpointRef createCheckpoint(CheckpointRequest request) {
     String projectId = request.snapshot() == null ? null : request.snapshot().projectId();
     String problem = ProjectIds.problem(projectId);
-    if (problem != null || !CheckpointIds.isValid(request.checkpointId())) {
+    if (problem != null || !CheckpointIds.isValid(request.checkpointId())
+        || (request.parentCheckpointId() != null && !CheckpointIds.isValid(request.parentCheckpointId()))) {
       throw ApplicationFailure.newNonRetryableFailure(
-          problem != null ? problem : "checkpoint id '" + request.checkpointId() + "' is not valid",
+          problem != null ? problem : "checkpoint id '" + request.checkpointId() + "' or its parent is not valid",
           Failures.INVALID_INPUT);
     }
     long started = System.nanoTime();
-    Workspace workspace = Workspace.of(workspaceRoot, projectId, request.snapshot().workspace());
-    PackageBuilder.Captured captured = PackageBuilder.capture(request, workspace);
-    SortedMap<String, byte[]> files = captured.files();
-    CheckpointMetadata metadata;
+    String requestSha256 = Sha256.hex(PackageJson.write(request));
     try {
-      metadata =
-          store.commit(
-              projectId,
-              request.checkpointId(),
-              files,
-              digest -> PackageBuilder.metadata(request, captured, digest, elapsedSeconds(started)));
+      Workspace workspace = Workspace.of(workspaceRoot, projectId, request.snapshot().workspace());
+      PackageBuilder.Captured captured = PackageBuilder.capture(request, workspace);
+      CheckpointMetadata metadata = store.commit(new CheckpointStore.CommitRequest(
+          projectId,
+          request.checkpointId(),
+          request.parentCheckpointId(),
+          requestSha256,
+          captured.files(),
+          digest -> PackageBuilder.metadata(request, requestSha256, captured, digest, elapsedSeconds(started))))
+          .metadata();
+      return ref(metadata);
     } catch (CheckpointStoreException.Conflict e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CONFLICT);
+    } catch (CheckpointStoreException.Corrupt e) {
+      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CORRUPT);
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
     }
-    return ref(metadata);
   }
 
   static CheckpointRef ref(CheckpointMetadata metadata) {

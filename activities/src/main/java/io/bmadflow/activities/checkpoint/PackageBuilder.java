@@ -4,13 +4,13 @@ import io.bmadflow.activities.Workspace;
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.PackageDigest;
 import io.bmadflow.infra.checkpoint.PackagePaths;
+import io.bmadflow.infra.checkpoint.PackageSource;
+import io.bmadflow.infra.checkpoint.RetentionPolicy;
 import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.agents.AgentState;
 import io.bmadflow.workflows.agents.ArtifactRef;
-import io.bmadflow.workflows.checkpoint.CheckpointPriority;
 import io.bmadflow.workflows.checkpoint.CheckpointRequest;
-import io.bmadflow.workflows.checkpoint.CheckpointTrigger;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.project.StepRecord;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +36,7 @@ final class PackageBuilder {
    * @param files the content files by path
    * @param validationDetails the outcome of each validation check ({@code valid} or a problem)
    */
-  record Captured(SortedMap<String, byte[]> files, Map<String, String> validationDetails) {
+  record Captured(List<PackageSource> files, Map<String, String> validationDetails) {
     boolean valid() {
       return validationDetails.values().stream().allMatch("valid"::equals);
     }
@@ -62,11 +62,14 @@ final class PackageBuilder {
 
   static Captured capture(CheckpointRequest request, Workspace workspace) {
     ProjectSnapshot state = request.snapshot();
+    // Maps arrive in whatever order the payload had: sort them, so equal states give equal bytes.
+    Map<String, AgentState> agents = new TreeMap<>(state.agents());
+    Map<String, ArtifactRef> artifacts = new TreeMap<>(state.artifacts());
     SortedMap<String, byte[]> files = new TreeMap<>();
     files.put(PackagePaths.WORKFLOW_STATE, PackageJson.write(state));
     List<String> bmad = new ArrayList<>();
     List<String> custom = new ArrayList<>();
-    for (AgentState agent : state.agents().values()) {
+    for (AgentState agent : agents.values()) {
       boolean isCustom = "custom".equals(agent.kind());
       (isCustom ? custom : bmad).add(agent.agent());
       files.put(
@@ -76,15 +79,15 @@ final class PackageBuilder {
     files.put(PackagePaths.PROGRESS, PackageJson.write(new ProgressSnapshot(
         state.phase(), state.step(), state.stepsCompleted(), state.stepsPlanned(), state.progress(),
         state.phases(), state.steps(), state.stories())));
-    long artifactBytes = state.artifacts().values().stream().mapToLong(ArtifactRef::size).sum();
+    long artifactBytes = artifacts.values().stream().mapToLong(ArtifactRef::size).sum();
     files.put(PackagePaths.RESOURCES, PackageJson.write(new ResourceSnapshot(
-        workspace.root().toString(), state.definitionId(), bmad, custom, state.artifacts().size(), artifactBytes)));
+        state.workspace(), state.definitionId(), bmad, custom, artifacts.size(), artifactBytes)));
     files.put(PackagePaths.COMMUNICATION_LOG, PackageJson.write(state.communicationLog()));
 
     // Context: the documents as they are on disk now, checked against the hashes in the state.
     List<String> contextProblems = new ArrayList<>();
     Map<String, byte[]> onDisk = new TreeMap<>();
-    for (ArtifactRef artifact : state.artifacts().values()) {
+    for (ArtifactRef artifact : artifacts.values()) {
       byte[] bytes = workspace.readIfExists(artifact.path());
       if (bytes == null) {
         contextProblems.add(artifact.path() + " is missing from the workspace");
@@ -94,14 +97,14 @@ final class PackageBuilder {
         onDisk.put(artifact.path(), bytes);
       }
     }
-    files.put(PackagePaths.CONTEXT + "project-context.md", projectContext(request, state));
+    files.put(PackagePaths.CONTEXT + "project-context.md", projectContext(request, state, artifacts));
     files.put(PackagePaths.CONTEXT + "business-context.md",
         concat(onDisk, "docs/project-brief.md", "docs/prd.md"));
     files.put(PackagePaths.CONTEXT + "technical-context.md",
         concat(onDisk, "docs/fullstack-architecture.md", "docs/front-end-spec.md"));
 
     List<String> crossProblems = new ArrayList<>();
-    for (AgentState agent : state.agents().values()) {
+    for (AgentState agent : agents.values()) {
       for (String path : agent.artifacts()) {
         if (!state.artifacts().containsKey(path)) {
           crossProblems.add("agent " + agent.agent() + " lists " + path + ", which the project does not");
@@ -112,7 +115,7 @@ final class PackageBuilder {
       crossProblems.add("steps completed is " + state.stepsCompleted() + " but " + state.steps().size() + " are recorded");
     }
     List<String> agentProblems = new ArrayList<>();
-    state.agents().forEach((name, agent) -> {
+    agents.forEach((name, agent) -> {
       if (!name.equals(agent.agent()) || agent.tasksCompleted() < 0) {
         agentProblems.add("agent state " + name + " is inconsistent");
       }
@@ -131,14 +134,18 @@ final class PackageBuilder {
     String status = details.values().stream().allMatch("valid"::equals) ? "passed" : "failed";
     files.put(PackagePaths.VALIDATION_REPORT,
         PackageJson.write(new ValidationReport(request.checkpointId(), status, checks)));
-    return new Captured(files, details);
+    List<PackageSource> sources = new ArrayList<>();
+    files.forEach((path, bytes) -> sources.add(PackageSource.of(path, bytes)));
+    return new Captured(List.copyOf(sources), details);
   }
 
   static CheckpointMetadata metadata(
-      CheckpointRequest request, Captured captured, PackageDigest digest, double elapsedSeconds) {
+      CheckpointRequest request, String requestSha256, Captured captured, PackageDigest digest, double elapsedSeconds) {
     ProjectSnapshot state = request.snapshot();
     int gates = (int) state.artifacts().keySet().stream().filter(p -> p.startsWith("docs/qa/")).count();
     double sizeMb = digest.storedBytes() / (1024.0 * 1024.0);
+    String retention = RetentionPolicy.classOf(request.priority().wire(), request.trigger().wire());
+    Instant expires = digest.retention().expiresAt(retention, Instant.ofEpochMilli(request.createdAtMillis()));
     // Restoring reads back what this checkpoint wrote, so the time this capture and write took
     // (measured by the caller) is the estimate; the recovery work will refine it with restore rates.
     double restoreSeconds = elapsedSeconds;
@@ -154,7 +161,8 @@ final class PackageBuilder {
             state.projectId(),
             state.phase(),
             state.definitionId(),
-            FORMAT_VERSION),
+            FORMAT_VERSION,
+            requestSha256),
         new CheckpointMetadata.StateSummary(
             round(state.progress(), 4),
             state.agents().size(),
@@ -178,38 +186,32 @@ final class PackageBuilder {
             digest.files()),
         new CheckpointMetadata.StorageMetadata(
             round(sizeMb, 6),
-            round((double) digest.storedBytes() / digest.logicalBytes(), 4),
+            round((double) digest.storedBytes() / Math.max(1, digest.logicalBytes()), 4),
             "cloud",
-            retentionPolicy(request),
+            retention,
+            expires == null ? null : expires.toString(),
             digest.location(),
             digest.logicalBytes(),
-            digest.storedBytes()),
+            digest.storedBytes(),
+            digest.bytesWritten(),
+            digest.parentCheckpointId(),
+            digest.incrementalDepth(),
+            digest.references()),
         new CheckpointMetadata.TemporalReference(
             request.workflowId(), request.runId(), request.historyEventId()));
-  }
-
-  /** The seed's retention classes, chosen from priority and trigger. */
-  static String retentionPolicy(CheckpointRequest request) {
-    if (request.priority() == CheckpointPriority.CRITICAL) {
-      return "permanent-critical";
-    }
-    return request.trigger() == CheckpointTrigger.TIME_BASED
-            || request.trigger() == CheckpointTrigger.USER_REQUEST
-        ? "7-days-frequent"
-        : "30-days-milestone";
   }
 
   private static Check check(String name, List<String> problems) {
     return new Check(name, problems.isEmpty() ? "valid" : "invalid", List.copyOf(problems));
   }
 
-  private static byte[] projectContext(CheckpointRequest request, ProjectSnapshot state) {
+  private static byte[] projectContext(CheckpointRequest request, ProjectSnapshot state, Map<String, ArtifactRef> artifacts) {
     StringBuilder md = new StringBuilder("# Project context: ").append(state.projectId()).append("\n\n")
         .append("- Definition: ").append(state.definitionId()).append('\n')
         .append("- Phase: ").append(state.phase()).append('\n')
         .append("- Progress: ").append(state.stepsCompleted()).append('/').append(state.stepsPlanned()).append(" steps\n")
         .append("- Checkpoint reason: ").append(request.reason()).append("\n\n## Artifacts\n\n| Path | SHA-256 | Bytes |\n|---|---|---|\n");
-    state.artifacts().values().forEach(a ->
+    artifacts.values().forEach(a ->
         md.append("| ").append(a.path()).append(" | ").append(a.sha256()).append(" | ").append(a.size()).append(" |\n"));
     return md.toString().getBytes(StandardCharsets.UTF_8);
   }

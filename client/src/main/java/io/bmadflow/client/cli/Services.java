@@ -3,6 +3,7 @@ package io.bmadflow.client.cli;
 import io.bmadflow.client.BmadflowClient;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.S3CheckpointStore;
+import io.bmadflow.infra.checkpoint.StoreOptions;
 import io.bmadflow.infra.config.S3Settings;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import java.util.Map;
@@ -37,7 +38,7 @@ public final class Services implements AutoCloseable {
     if (store == null) {
       S3Settings settings = S3Settings.fromEnvironment(env);
       s3 = settings.newClient();
-      store = new S3CheckpointStore(s3, settings);
+      store = new S3CheckpointStore(s3, settings, StoreOptions.fromEnvironment(env));
     }
     return store;
   }
@@ -45,11 +46,6 @@ public final class Services implements AutoCloseable {
   /** A client over both servers. */
   public BmadflowClient client() {
     return new BmadflowClient(temporal().client(), store());
-  }
-
-  /** A client for checkpoint commands: S3 only, Temporal is not dialled. */
-  public BmadflowClient storageClient() {
-    return new BmadflowClient(null, store());
   }
 
   @Override

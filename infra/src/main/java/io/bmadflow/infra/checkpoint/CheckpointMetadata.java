@@ -29,7 +29,8 @@ public record CheckpointMetadata(
       String projectId,
       String workflowPhase,
       String definitionId,
-      int formatVersion) {}
+      int formatVersion,
+      String requestSha256) {}
 
   /** The seed's {@code state_summary} section. */
   public record StateSummary(
@@ -62,15 +63,24 @@ public record CheckpointMetadata(
       Map<String, String> validationDetails,
       List<PackageFile> files) {}
 
-  /** The seed's {@code storage_metadata} section. */
+  /**
+   * The seed's {@code storage_metadata} section. {@code checkpoint_size_mb} and
+   * {@code compression_ratio} (stored over logical bytes) cover the whole package, referenced
+   * files included; {@code bytes_written} is what this checkpoint itself uploaded.
+   */
   public record StorageMetadata(
       double checkpointSizeMb,
       double compressionRatio,
       String storageLocation,
       String retentionPolicy,
+      String expiresAt,
       String location,
       long logicalBytes,
-      long storedBytes) {}
+      long storedBytes,
+      long bytesWritten,
+      String parentCheckpointId,
+      int incrementalDepth,
+      java.util.List<String> references) {}
 
   /** Where in Temporal the checkpoint was taken: a reset point. */
   public record TemporalReference(String workflowId, String runId, long historyEventId) {}

@@ -1,36 +1,55 @@
 package io.bmadflow.infra.checkpoint;
 
+import java.io.OutputStream;
+import java.time.Instant;
 import java.util.List;
-import java.util.SortedMap;
 import java.util.function.Function;
 
 /**
- * Checkpoint packages in storage: commit, list, read and verify.
+ * Checkpoint packages in storage: commit, list, read, verify and prune.
  *
- * <p>Commit protocol: every content file first, then {@code manifest.sha256}, then
- * {@code checkpoint-metadata.json} with a create-only put. A package without metadata is
- * invisible. A committed package is never overwritten: committing the same content again is a
- * no-op success, other content under the same id a {@link CheckpointStoreException.Conflict}.
+ * <p>Commit protocol: every content object first (create-only), then {@code manifest.sha256},
+ * then {@code checkpoint-metadata.json} with a create-only put. A package without metadata is
+ * invisible. A committed package is never overwritten: committing the same content (or the same
+ * request) again is a no-op success, other content under the same id a
+ * {@link CheckpointStoreException.Conflict}.
  */
 public interface CheckpointStore {
 
   /**
-   * Commits a package.
+   * What to commit.
    *
    * @param projectId the project
    * @param checkpointId the checkpoint id
-   * @param files the content files by package path (everything but manifest and metadata)
+   * @param parentCheckpointId the previous checkpoint, to write only what changed since, or null
+   *     for a full checkpoint
+   * @param requestSha256 a hash of the request that produced the package: a retry of a committed
+   *     request is accepted even if the workspace changed in between, or null
+   * @param files the content files (everything but manifest and metadata)
    * @param metadata builds the metadata from what the store computed over the content
-   * @return the committed metadata (the earlier one when the same content was already committed)
    */
-  CheckpointMetadata commit(
+  record CommitRequest(
       String projectId,
       String checkpointId,
-      SortedMap<String, byte[]> files,
-      Function<PackageDigest, CheckpointMetadata> metadata);
+      String parentCheckpointId,
+      String requestSha256,
+      List<PackageSource> files,
+      Function<PackageDigest, CheckpointMetadata> metadata) {}
 
-  /** The committed checkpoints of a project, oldest first; empty when there are none. */
-  List<CheckpointMetadata> list(String projectId);
+  /**
+   * A committed package.
+   *
+   * @param metadata its metadata (the earlier one when it was already committed)
+   * @param alreadyCommitted whether this call found it committed and wrote nothing
+   * @param warnings what the operator should know (no legal hold support, ...)
+   */
+  record CommitResult(CheckpointMetadata metadata, boolean alreadyCommitted, List<String> warnings) {}
+
+  /** Commits a package; see the class comment. */
+  CommitResult commit(CommitRequest request);
+
+  /** The committed checkpoints of a project, oldest first, from its registry. */
+  List<CheckpointSummary> list(String projectId);
 
   /** The metadata of one committed checkpoint, read strictly. */
   CheckpointMetadata metadata(String projectId, String checkpointId);
@@ -38,8 +57,21 @@ public interface CheckpointStore {
   /** Verifies every file of a committed checkpoint against the metadata and manifest. */
   VerificationReport verify(String projectId, String checkpointId);
 
-  /** Reads one file of a committed checkpoint after checking its size and SHA-256. */
+  /** Reads one file of a committed checkpoint after checking its sizes and SHA-256s. */
   byte[] readFile(String projectId, String checkpointId, String path);
+
+  /**
+   * Streams one file's logical content to {@code sink}; throws
+   * {@link CheckpointStoreException.Corrupt} at the end when a size or hash did not match, so
+   * callers must not trust what they received until this returns.
+   */
+  void copyFile(String projectId, String checkpointId, String path, OutputStream sink);
+
+  /** What pruning would delete at {@code now}, and why everything else is kept. */
+  PrunePlan planPrune(String projectId, Instant now);
+
+  /** Deletes what the plan says: each package's metadata first, so none is ever half visible. */
+  PrunePlan prune(PrunePlan plan);
 
   /** Checks that the storage is reachable and the bucket exists; throws naming the problem. */
   void checkAccess();

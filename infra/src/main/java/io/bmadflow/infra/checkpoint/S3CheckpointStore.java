@@ -2,142 +2,308 @@ package io.bmadflow.infra.checkpoint;
 
 import io.bmadflow.infra.config.S3Settings;
 import io.bmadflow.infra.json.PackageJson;
+import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.SortedMap;
-import java.util.function.Function;
-import java.util.function.Supplier;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.core.exception.SdkClientException;
-import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.CommonPrefix;
-import software.amazon.awssdk.services.s3.model.GetObjectRequest;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
-import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
-/** {@link CheckpointStore} on an S3 bucket; see the interface for the commit protocol. */
+/**
+ * {@link CheckpointStore} on an S3 bucket. See the interface for the commit protocol; this class
+ * adds gzip compression, client-side encryption, incremental packages that reference unchanged
+ * objects of their ancestors, multipart streaming for large files, the registry, retention and
+ * Object Lock legal holds for critical checkpoints.
+ */
 public final class S3CheckpointStore implements CheckpointStore {
   private static final Logger log = LoggerFactory.getLogger(S3CheckpointStore.class);
   private static final String JSON = "application/json";
+  private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+  /** Uncommitted packages younger than this may still be in the middle of a commit. */
+  static final Duration ORPHAN_GRACE = Duration.ofHours(1);
 
-  private final S3Client s3;
+  private final S3Objects objects;
   private final S3Settings settings;
+  private final StoreOptions options;
+  private final CheckpointRegistry registry;
 
   public S3CheckpointStore(S3Client s3, S3Settings settings) {
-    this.s3 = s3;
-    this.settings = settings;
+    this(s3, settings, StoreOptions.defaults());
   }
 
+  public S3CheckpointStore(S3Client s3, S3Settings settings, StoreOptions options) {
+    this.objects = new S3Objects(s3, settings);
+    this.settings = settings;
+    this.options = options;
+    this.registry = new CheckpointRegistry(objects, this::existingMetadata);
+  }
+
+  public S3Settings settings() {
+    return settings;
+  }
+
+  public StoreOptions options() {
+    return options;
+  }
+
+  // ---- commit ---------------------------------------------------------------------------------
+
   @Override
-  public CheckpointMetadata commit(
-      String projectId,
-      String checkpointId,
-      SortedMap<String, byte[]> files,
-      Function<PackageDigest, CheckpointMetadata> metadata) {
+  public CommitResult commit(CommitRequest request) {
+    String projectId = ProjectIds.requireValid(request.projectId());
+    String checkpointId = CheckpointIds.requireValid(request.checkpointId());
     String base = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId);
-    Map<String, String> hashes = new HashMap<>();
-    List<PackageFile> entries = new ArrayList<>();
-    long logical = 0;
-    for (var file : files.entrySet()) {
-      String path = PackagePaths.requireSafe(file.getKey());
+    Set<String> seen = new HashSet<>();
+    for (PackageSource file : request.files()) {
+      String path = PackagePaths.requireSafe(file.path());
       if (path.equals(PackagePaths.METADATA) || path.equals(PackagePaths.MANIFEST)) {
-        throw new IllegalArgumentException(
-            "package path '" + path + "' is reserved; the store writes it itself");
+        throw new IllegalArgumentException("package path '" + path + "' is reserved; the store writes it itself");
       }
-      String sha = Sha256.hex(file.getValue());
-      hashes.put(path, sha);
-      long size = file.getValue().length;
-      entries.add(new PackageFile(path, size, sha, size, PackageFile.IDENTITY));
-      logical += size;
+      if (!seen.add(path)) {
+        throw new IllegalArgumentException("package path '" + path + "' appears twice");
+      }
     }
-    PackageManifest manifest = PackageManifest.of(hashes);
-    byte[] manifestBytes = manifest.toBytes();
+
+    // Pass 1: hash the logical content (streamed), which fixes the manifest and the checksum.
+    Map<String, Sha256.Sum> sums = new TreeMap<>();
+    for (PackageSource file : request.files()) {
+      try (InputStream in = file.content().open()) {
+        sums.put(file.path(), Sha256.of(in));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + file.path() + " for checkpoint " + checkpointId + ": " + e.getMessage(), e);
+      }
+    }
+    Map<String, String> hashes = new TreeMap<>();
+    sums.forEach((path, sum) -> hashes.put(path, sum.hex()));
+    byte[] manifestBytes = PackageManifest.of(hashes).toBytes();
     String checksum = "sha256:" + Sha256.hex(manifestBytes);
 
     CheckpointMetadata existing = existingMetadata(projectId, checkpointId);
     if (existing != null) {
-      return sameOrConflict(checkpointId, existing, checksum);
+      return new CommitResult(sameOrConflict(checkpointId, existing, checksum, request.requestSha256()), true, List.of());
     }
-    for (var file : files.entrySet()) {
-      put(base + file.getKey(), file.getValue(), contentType(file.getKey()), false);
+
+    // The parent decides what can be referenced instead of written.
+    Lineage lineage = lineage(projectId, checkpointId, request.parentCheckpointId());
+    Map<String, PackageFile> entries = new TreeMap<>();
+    long written = 0;
+    for (PackageSource file : request.files()) {
+      Sha256.Sum sum = sums.get(file.path());
+      PackageFile inherited = lineage.files().get(file.path());
+      if (inherited != null && inherited.sha256().equals(sum.hex()) && inherited.size() == sum.size()) {
+        entries.put(file.path(), inherited);
+        continue;
+      }
+      PackageFile stored = store(base, file, sum, checkpointId);
+      entries.put(file.path(), stored);
+      written += stored.storedSize();
     }
-    put(base + PackagePaths.MANIFEST, manifestBytes, "text/plain", false);
-    long stored = logical + manifestBytes.length;
-    entries.add(
-        new PackageFile(
-            PackagePaths.MANIFEST,
-            manifestBytes.length,
-            Sha256.hex(manifestBytes),
-            manifestBytes.length,
-            PackageFile.IDENTITY));
-    entries.sort((a, b) -> a.path().compareTo(b.path()));
-    CheckpointMetadata built =
-        metadata.apply(
-            new PackageDigest(
-                checksum,
-                List.copyOf(entries),
-                logical + manifestBytes.length,
-                stored,
-                location(projectId, checkpointId)));
+    PackageFile manifestEntry = putPlain(base, PackagePaths.MANIFEST, manifestBytes, "text/plain", checkpointId);
+    entries.put(PackagePaths.MANIFEST, manifestEntry);
+    written += manifestBytes.length;
+
+    long logical = entries.values().stream().mapToLong(PackageFile::size).sum();
+    long storedTotal = entries.values().stream().mapToLong(PackageFile::storedSize).sum();
+    Set<String> references = new TreeSet<>();
+    entries.values().stream().map(PackageFile::storedIn).filter(id -> !id.equals(checkpointId)).forEach(references::add);
+    CheckpointMetadata built = request.metadata().apply(new PackageDigest(
+        checksum, List.copyOf(entries.values()), logical, storedTotal, written,
+        location(projectId, checkpointId), lineage.parentId(), lineage.depth(), List.copyOf(references),
+        options.retention()));
     byte[] metadataBytes = PackageJson.write(built);
     try {
-      put(base + PackagePaths.METADATA, metadataBytes, JSON, true);
-    } catch (S3Exception e) {
-      if (e.statusCode() == 412) {
-        // Someone committed this id between our check and our put: same content is fine.
-        return sameOrConflict(checkpointId, existingMetadata(projectId, checkpointId), checksum);
+      objects.put(base + PackagePaths.METADATA, metadataBytes, JSON, "*", null);
+    } catch (S3Objects.PreconditionFailed raced) {
+      // The key exists: our own put landed and the client retried it, or another writer won.
+      byte[] stored = objects.get(base + PackagePaths.METADATA);
+      if (!java.util.Arrays.equals(stored, metadataBytes)) {
+        CheckpointMetadata winner = existingMetadata(projectId, checkpointId);
+        return new CommitResult(sameOrConflict(checkpointId, winner, checksum, request.requestSha256()), true, List.of());
       }
-      throw e;
     }
-    log.info("checkpoint {} committed at {} ({} files)", checkpointId, location(projectId, checkpointId), entries.size() + 1);
-    return built;
+    List<String> warnings = new ArrayList<>();
+    if ("critical".equals(built.checkpointMetadata().priority())) {
+      legalHold(base, entries.values(), checkpointId, warnings);
+    }
+    registry.add(projectId, CheckpointSummary.of(built));
+    log.info("checkpoint {} committed at {} ({} files, {} bytes written{})", checkpointId,
+        location(projectId, checkpointId), entries.size() + 1, written + metadataBytes.length,
+        lineage.parentId() == null ? ", full" : ", incremental to " + lineage.parentId());
+    return new CommitResult(built, false, warnings);
   }
 
+  /** The parent's files, resolved to the package that holds each object, and the chain depth. */
+  private record Lineage(String parentId, int depth, Map<String, PackageFile> files) {}
+
+  private Lineage lineage(String projectId, String checkpointId, String parentId) {
+    if (parentId == null || options.fullEvery() == 0) {
+      return new Lineage(null, 0, Map.of());
+    }
+    CheckpointIds.requireValid(parentId);
+    CheckpointMetadata parent;
+    try {
+      parent = existingMetadata(projectId, parentId);
+    } catch (CheckpointStoreException.Corrupt e) {
+      log.warn("checkpoint {}: parent {} is corrupt, writing a full checkpoint ({})", checkpointId, parentId, e.getMessage());
+      return new Lineage(null, 0, Map.of());
+    }
+    if (parent == null) {
+      log.warn("checkpoint {}: parent {} does not exist, writing a full checkpoint", checkpointId, parentId);
+      return new Lineage(null, 0, Map.of());
+    }
+    int depth = parent.storageMetadata().incrementalDepth() + 1;
+    if (depth > options.fullEvery()) {
+      return new Lineage(null, 0, Map.of()); // A full checkpoint every N incrementals bounds chains.
+    }
+    Map<String, PackageFile> files = new HashMap<>();
+    for (PackageFile file : parent.integrityValidation().files()) {
+      if (!file.path().equals(PackagePaths.MANIFEST)) {
+        files.put(file.path(), file);
+      }
+    }
+    return new Lineage(parentId, depth, files);
+  }
+
+  /** Encodes (gzip, encryption) and uploads one content file, create-only. */
+  private PackageFile store(String base, PackageSource file, Sha256.Sum sum, String checkpointId) {
+    String key = base + file.path();
+    boolean stream = sum.size() > options.multipartThreshold() && options.cipher() == null;
+    try {
+      if (stream) {
+        return storeStreaming(key, file, sum, checkpointId);
+      }
+      byte[] logical;
+      try (InputStream in = file.content().open()) {
+        logical = in.readAllBytes();
+      }
+      String encoding = PackageFile.IDENTITY;
+      byte[] encoded = logical;
+      if (options.compress()) {
+        byte[] gz = gzip(logical);
+        if (gz.length < logical.length) {
+          encoding = PackageFile.GZIP;
+          encoded = gz;
+        }
+      }
+      String encryption = options.cipher() == null ? PackageFile.NO_ENCRYPTION : PackageFile.AES_256_GCM;
+      byte[] stored = options.cipher() == null ? encoded : options.cipher().encrypt(encoded, objectAad(file.path()));
+      PackageFile entry = new PackageFile(file.path(), sum.size(), sum.hex(), stored.length, Sha256.hex(stored),
+          encoding, encryption, checkpointId);
+      try {
+        objects.put(key, stored, contentType(file.path()), "*", null);
+        return entry;
+      } catch (S3Objects.PreconditionFailed exists) {
+        return adoptExisting(key, entry, checkpointId);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot store " + file.path() + " of checkpoint " + checkpointId + ": " + e.getMessage(), e);
+    }
+  }
+
+  private PackageFile storeStreaming(String key, PackageSource file, Sha256.Sum sum, String checkpointId) throws IOException {
+    String encoding = options.compress() ? PackageFile.GZIP : PackageFile.IDENTITY;
+    S3Objects.MultipartOutput upload;
+    try {
+      upload = objects.startMultipart(key, contentType(file.path()), options.partSize());
+    } catch (S3Objects.PreconditionFailed exists) {
+      PackageFile expected = new PackageFile(file.path(), sum.size(), sum.hex(), -1, null, encoding,
+          PackageFile.NO_ENCRYPTION, checkpointId);
+      return adoptExisting(key, expected, checkpointId);
+    }
+    MessageDigest storedDigest = Sha256.newDigest();
+    CountingOutputStream counted = new CountingOutputStream(new DigestOutputStream(upload, storedDigest));
+    try (InputStream in = file.content().open()) {
+      OutputStream encoder = options.compress() ? new GZIPOutputStream(counted, 64 * 1024) : counted;
+      in.transferTo(encoder);
+      encoder.close(); // Finishes gzip and completes the upload.
+    } catch (IOException | RuntimeException e) {
+      upload.abort();
+      throw e;
+    }
+    return new PackageFile(file.path(), sum.size(), sum.hex(), counted.count,
+        HexFormat.of().formatHex(storedDigest.digest()), encoding, PackageFile.NO_ENCRYPTION, checkpointId);
+  }
+
+  /**
+   * An object already exists at the key: a crashed or concurrent attempt wrote it. Keep it when it
+   * decodes to our content (so retries are idempotent), else refuse: someone else owns the id.
+   */
+  private PackageFile adoptExisting(String key, PackageFile expected, String checkpointId) {
+    byte[] stored = objects.get(key);
+    if (stored != null) {
+      PackageFile actual = new PackageFile(expected.path(), expected.size(), expected.sha256(), stored.length,
+          Sha256.hex(stored), expected.encoding(), expected.encryption(), checkpointId);
+      try {
+        decode(actual, stored, checkpointId);
+        return actual;
+      } catch (CheckpointStoreException.Corrupt different) {
+        // Falls through to the conflict below.
+      }
+    }
+    throw new CheckpointStoreException.Conflict(
+        "checkpoint " + checkpointId + ": " + expected.path() + " already exists in storage with other content;"
+            + " another writer is writing this checkpoint id. Committed packages are never overwritten;"
+            + " take a new checkpoint id");
+  }
+
+  private PackageFile putPlain(String base, String path, byte[] bytes, String contentType, String checkpointId) {
+    PackageFile entry = new PackageFile(path, bytes.length, Sha256.hex(bytes), bytes.length, Sha256.hex(bytes),
+        PackageFile.IDENTITY, PackageFile.NO_ENCRYPTION, checkpointId);
+    try {
+      objects.put(base + path, bytes, contentType, "*", null);
+      return entry;
+    } catch (S3Objects.PreconditionFailed exists) {
+      return adoptExisting(base + path, entry, checkpointId);
+    }
+  }
+
+  private void legalHold(String base, java.util.Collection<PackageFile> files, String checkpointId, List<String> warnings) {
+    List<String> keys = new ArrayList<>();
+    files.stream().filter(f -> f.storedIn().equals(checkpointId)).forEach(f -> keys.add(base + f.path()));
+    keys.add(base + PackagePaths.METADATA);
+    try {
+      for (String key : keys) {
+        objects.legalHold(key);
+      }
+    } catch (S3Exception | UnsupportedOperationException e) {
+      String warning = "checkpoint " + checkpointId + " is critical but bucket " + settings.bucket()
+          + " does not support Object Lock legal holds (" + (e instanceof S3Exception s3e ? "S3 " + s3e.statusCode() : e.getMessage())
+          + "); enable Object Lock on the bucket to protect critical checkpoints";
+      log.warn(warning);
+      warnings.add(warning);
+    }
+  }
+
+  // ---- read -----------------------------------------------------------------------------------
+
   @Override
-  public List<CheckpointMetadata> list(String projectId) {
-    String prefix = PackagePaths.projectCheckpointsPrefix(settings.prefix(), projectId);
-    List<CheckpointMetadata> found = new ArrayList<>();
-    String token = null;
-    do {
-      ListObjectsV2Request.Builder request =
-          ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix).delimiter("/");
-      if (token != null) {
-        request.continuationToken(token);
-      }
-      ListObjectsV2Response response = call("list " + prefix, () -> s3.listObjectsV2(request.build()));
-      for (CommonPrefix common : response.commonPrefixes()) {
-        String id = common.prefix().substring(prefix.length(), common.prefix().length() - 1);
-        if (!CheckpointIds.isValid(id)) {
-          log.warn("ignoring {}: not a checkpoint id", common.prefix());
-          continue;
-        }
-        try {
-          CheckpointMetadata metadata = existingMetadata(projectId, id);
-          if (metadata != null) {
-            found.add(metadata); // Packages without metadata are uncommitted and stay invisible.
-          }
-        } catch (CheckpointStoreException.Corrupt e) {
-          // One damaged package must not hide the others; `checkpoint verify` reports it in full.
-          log.warn("skipping a corrupt checkpoint: {}", e.getMessage());
-        }
-      }
-      token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
-    } while (token != null);
-    // Oldest first: ids carry only whole seconds, so order by the creation time, then the id.
-    found.sort(Comparator.comparing((CheckpointMetadata m) -> Instant.parse(m.checkpointMetadata().creationTimestamp()))
-        .thenComparing(m -> m.checkpointMetadata().checkpointId()));
-    return found;
+  public List<CheckpointSummary> list(String projectId) {
+    return registry.list(ProjectIds.requireValid(projectId));
   }
 
   @Override
@@ -165,41 +331,39 @@ public final class S3CheckpointStore implements CheckpointStore {
     }
     for (PackageFile file : metadata.integrityValidation().files()) {
       try {
-        readChecked(projectId, checkpointId, file);
+        copyChecked(projectId, checkpointId, file, OutputStream.nullOutputStream());
         checks.add(new VerificationReport.FileCheck(file.path(), true, null));
       } catch (CheckpointStoreException.Corrupt | CheckpointStoreException.NotFound e) {
         checks.add(new VerificationReport.FileCheck(file.path(), false, e.getMessage()));
       }
     }
-    // The manifest ties the files to the metadata's checksum: check it agrees with the file list.
+    // The manifest ties the files to the metadata's checksum: check both agree.
+    String check = "package checksum";
     try {
       PackageFile manifestFile = fileEntry(metadata, PackagePaths.MANIFEST, checkpointId);
       byte[] manifestBytes = readChecked(projectId, checkpointId, manifestFile);
       String actual = "sha256:" + Sha256.hex(manifestBytes);
       String expected = metadata.integrityValidation().checksum();
+      List<String> problems = new ArrayList<>();
       if (!actual.equals(expected)) {
-        checks.add(fail("package checksum", checkpointId, "manifest checksum mismatch (expected "
-            + expected + ", got " + actual + ")"));
+        problems.add("manifest.sha256 does not match the metadata checksum (expected " + expected + ", got " + actual + ")");
       } else {
         PackageManifest manifest = PackageManifest.parse(manifestBytes);
-        for (PackageFile file : metadata.integrityValidation().files()) {
-          if (file.path().equals(PackagePaths.MANIFEST)) {
-            continue;
-          }
-          String listed = manifest.entries().get(file.path());
-          if (!file.sha256().equals(listed)) {
-            checks.add(fail(file.path(), checkpointId, "metadata and manifest.sha256 disagree on its hash"));
-          }
+        Map<String, String> listed = new TreeMap<>();
+        metadata.integrityValidation().files().stream()
+            .filter(f -> !f.path().equals(PackagePaths.MANIFEST))
+            .forEach(f -> listed.put(f.path(), f.sha256()));
+        if (!listed.equals(manifest.entries())) {
+          Set<String> differing = new TreeSet<>(listed.keySet());
+          differing.addAll(manifest.entries().keySet());
+          differing.removeIf(p -> java.util.Objects.equals(listed.get(p), manifest.entries().get(p)));
+          problems.add("metadata and manifest.sha256 disagree on " + String.join(", ", differing));
         }
-        if (manifest.entries().size() != metadata.integrityValidation().files().size() - 1) {
-          checks.add(fail("manifest.sha256", checkpointId, "lists "
-              + manifest.entries().size() + " files, the metadata "
-              + (metadata.integrityValidation().files().size() - 1)));
-        }
-        checks.add(new VerificationReport.FileCheck("package checksum", true, null));
       }
+      checks.add(new VerificationReport.FileCheck(check, problems.isEmpty(),
+          problems.isEmpty() ? null : "checkpoint " + checkpointId + ": " + String.join("; ", problems)));
     } catch (CheckpointStoreException.Corrupt | CheckpointStoreException.NotFound | IllegalArgumentException e) {
-      checks.add(fail("package checksum", checkpointId, e.getMessage()));
+      checks.add(new VerificationReport.FileCheck(check, false, e.getMessage()));
     }
     return new VerificationReport(projectId, checkpointId, checks);
   }
@@ -212,8 +376,10 @@ public final class S3CheckpointStore implements CheckpointStore {
   }
 
   @Override
-  public void checkAccess() {
-    call("head bucket " + settings.bucket(), () -> s3.headBucket(b -> b.bucket(settings.bucket())));
+  public void copyFile(String projectId, String checkpointId, String path, OutputStream sink) {
+    PackagePaths.requireSafe(path);
+    CheckpointMetadata metadata = metadata(projectId, checkpointId);
+    copyChecked(projectId, checkpointId, fileEntry(metadata, path, checkpointId), sink);
   }
 
   @Override
@@ -221,81 +387,198 @@ public final class S3CheckpointStore implements CheckpointStore {
     return "s3://" + settings.bucket() + "/" + PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId);
   }
 
-  private static VerificationReport.FileCheck fail(String path, String checkpointId, String problem) {
-    return new VerificationReport.FileCheck(path, false, problem);
+  @Override
+  public void checkAccess() {
+    objects.checkAccess();
   }
 
   private PackageFile fileEntry(CheckpointMetadata metadata, String path, String checkpointId) {
     return metadata.integrityValidation().files().stream()
         .filter(f -> f.path().equals(path))
         .findFirst()
-        .orElseThrow(() -> new CheckpointStoreException.NotFound(
-            "checkpoint " + checkpointId + " has no file " + path));
+        .orElseThrow(() -> new CheckpointStoreException.NotFound("checkpoint " + checkpointId + " has no file " + path));
   }
 
+  private String objectKey(String projectId, PackageFile file) {
+    return PackagePaths.packagePrefix(settings.prefix(), projectId, file.storedIn()) + file.path();
+  }
+
+  /** The object's path as the cipher binds it: the file's path inside its package. */
+  private static String objectAad(String path) {
+    return path;
+  }
+
+  /** Reads a whole object and checks it; for files that fit in memory. */
   private byte[] readChecked(String projectId, String checkpointId, PackageFile file) {
-    PackagePaths.requireSafe(file.path());
-    String key = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId) + file.path();
-    byte[] bytes = get(key);
-    if (bytes == null) {
-      throw new CheckpointStoreException.Corrupt(
-          "checkpoint " + checkpointId + ": " + file.path() + " is missing from storage; the package is"
-              + " corrupt, use an earlier checkpoint");
+    byte[] stored = objects.get(objectKey(projectId, file));
+    if (stored == null) {
+      throw missing(checkpointId, file);
     }
-    if (bytes.length != file.storedSize()) {
-      throw new CheckpointStoreException.Corrupt(
-          "checkpoint " + checkpointId + ": " + file.path() + " size mismatch (expected "
-              + file.storedSize() + " bytes, got " + bytes.length + "); the package is corrupt, use an"
-              + " earlier checkpoint");
+    return decode(file, stored, checkpointId);
+  }
+
+  /** Checks the stored bytes, then decrypts, decompresses and checks the logical content. */
+  private byte[] decode(PackageFile file, byte[] stored, String checkpointId) {
+    if (file.storedSize() >= 0 && stored.length != file.storedSize()) {
+      throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + stored.length + ")");
     }
-    String sha = Sha256.hex(bytes);
+    if (file.storedSha256() != null) {
+      String sha = Sha256.hex(stored);
+      if (!sha.equals(file.storedSha256())) {
+        throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.storedSha256()) + ", got " + abbreviate(sha) + ")");
+      }
+    }
+    byte[] encoded = stored;
+    if (PackageFile.AES_256_GCM.equals(file.encryption())) {
+      if (options.cipher() == null) {
+        throw corrupt(checkpointId, file, "is encrypted and BMADFLOW_ENCRYPTION_KEY is not set");
+      }
+      try {
+        encoded = options.cipher().decrypt(stored, objectAad(file.path()));
+      } catch (IllegalArgumentException e) {
+        throw corrupt(checkpointId, file, e.getMessage());
+      }
+    }
+    byte[] logical;
+    if (PackageFile.GZIP.equals(file.encoding())) {
+      try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(encoded))) {
+        logical = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, file.size() + 1));
+      } catch (IOException e) {
+        throw corrupt(checkpointId, file, "is not valid gzip (" + e.getMessage() + ")");
+      }
+    } else {
+      logical = encoded;
+    }
+    checkLogical(checkpointId, file, logical.length, Sha256.hex(logical));
+    return logical;
+  }
+
+  /** Streams an object through the checks to {@code sink}, with memory bounded by buffers. */
+  private void copyChecked(String projectId, String checkpointId, PackageFile file, OutputStream sink) {
+    if (PackageFile.AES_256_GCM.equals(file.encryption()) || file.size() <= options.multipartThreshold()) {
+      try {
+        sink.write(readChecked(projectId, checkpointId, file));
+        return;
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    var response = objects.open(objectKey(projectId, file));
+    if (response == null) {
+      throw missing(checkpointId, file);
+    }
+    MessageDigest storedDigest = Sha256.newDigest();
+    MessageDigest logicalDigest = Sha256.newDigest();
+    long logicalSize;
+    try (InputStream raw = response;
+        CountingInputStream counted = new CountingInputStream(new DigestInputStream(raw, storedDigest))) {
+      InputStream decoded = PackageFile.GZIP.equals(file.encoding()) ? new GZIPInputStream(counted, 64 * 1024) : counted;
+      DigestInputStream logical = new DigestInputStream(decoded, logicalDigest);
+      logicalSize = copyAtMost(logical, sink, file.size() + 1);
+      counted.transferTo(OutputStream.nullOutputStream()); // Hash any trailing stored bytes too.
+      if (counted.count != file.storedSize()) {
+        throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + counted.count + ")");
+      }
+      String storedSha = HexFormat.of().formatHex(storedDigest.digest());
+      if (file.storedSha256() != null && !storedSha.equals(file.storedSha256())) {
+        throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.storedSha256()) + ", got " + abbreviate(storedSha) + ")");
+      }
+    } catch (IOException e) {
+      throw corrupt(checkpointId, file, "cannot be read or decompressed (" + e.getMessage() + ")");
+    }
+    checkLogical(checkpointId, file, logicalSize, HexFormat.of().formatHex(logicalDigest.digest()));
+  }
+
+  private static long copyAtMost(InputStream in, OutputStream out, long limit) throws IOException {
+    byte[] buffer = new byte[64 * 1024];
+    long total = 0;
+    for (int n; total < limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total))) > 0; ) {
+      out.write(buffer, 0, n);
+      total += n;
+    }
+    return total;
+  }
+
+  private void checkLogical(String checkpointId, PackageFile file, long size, String sha) {
+    if (size != file.size()) {
+      throw corrupt(checkpointId, file, "content size mismatch (expected " + file.size() + " bytes, got "
+          + (size > file.size() ? "more" : size) + ")");
+    }
     if (!sha.equals(file.sha256())) {
-      throw new CheckpointStoreException.Corrupt(
-          "checkpoint " + checkpointId + ": " + file.path() + " sha256 mismatch (expected "
-              + abbreviate(file.sha256()) + ", got " + abbreviate(sha)
-              + "); the package is corrupt, use an earlier checkpoint");
+      throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.sha256()) + ", got " + abbreviate(sha) + ")");
     }
-    return bytes;
+  }
+
+  private static CheckpointStoreException.Corrupt corrupt(String checkpointId, PackageFile file, String problem) {
+    String where = file.storedIn().equals(checkpointId) ? "" : " (stored in " + file.storedIn() + ")";
+    return new CheckpointStoreException.Corrupt("checkpoint " + checkpointId + ": " + file.path() + where + " " + problem
+        + "; the package is corrupt, use an earlier checkpoint");
+  }
+
+  private static CheckpointStoreException.Corrupt missing(String checkpointId, PackageFile file) {
+    return corrupt(checkpointId, file, "is missing from storage");
   }
 
   private static String abbreviate(String sha) {
-    return sha.substring(0, 12) + "...";
+    return sha.length() > 12 ? sha.substring(0, 12) + "..." : sha;
   }
 
+  /** Reads and strictly checks a package's metadata, or returns null when there is none. */
   private CheckpointMetadata existingMetadata(String projectId, String checkpointId) {
     String key = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId) + PackagePaths.METADATA;
-    byte[] bytes = get(key);
+    byte[] bytes = objects.get(key);
     if (bytes == null) {
       return null;
     }
     try {
       CheckpointMetadata metadata = PackageJson.read(bytes, CheckpointMetadata.class);
-      if (metadata.checkpointMetadata() == null || metadata.integrityValidation() == null
-          || metadata.integrityValidation().files() == null
-          || !checkpointId.equals(metadata.checkpointMetadata().checkpointId())
-          || !projectId.equals(metadata.checkpointMetadata().projectId())) {
-        throw new IOException("its sections or ids do not match the key it is stored under");
-      }
-      try {
-        Instant.parse(metadata.checkpointMetadata().creationTimestamp());
-      } catch (RuntimeException e) {
-        throw new IOException("creation_timestamp is not an ISO-8601 instant");
-      }
-      for (PackageFile file : metadata.integrityValidation().files()) {
-        PackagePaths.requireSafe(file.path());
-      }
+      checkMetadata(metadata, projectId, checkpointId);
       return metadata;
-    } catch (IOException | IllegalArgumentException e) {
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof CheckpointStoreException.Unavailable u) {
+        throw u;
+      }
       throw new CheckpointStoreException.Corrupt(
           "checkpoint " + checkpointId + ": " + PackagePaths.METADATA + " is not valid ("
-              + e.getMessage().lines().findFirst().orElse("") + "); the package is corrupt, use an"
+              + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + "); the package is corrupt, use an"
               + " earlier checkpoint", e);
     }
   }
 
+  /** Everything a reader relies on, checked before the metadata is used. */
+  private static void checkMetadata(CheckpointMetadata m, String projectId, String checkpointId) throws IOException {
+    if (m.checkpointMetadata() == null || m.stateSummary() == null || m.recoveryMetadata() == null
+        || m.integrityValidation() == null || m.storageMetadata() == null || m.integrityValidation().files() == null) {
+      throw new IOException("a section is missing");
+    }
+    if (!checkpointId.equals(m.checkpointMetadata().checkpointId()) || !projectId.equals(m.checkpointMetadata().projectId())) {
+      throw new IOException("its ids do not match the key it is stored under");
+    }
+    Instant.parse(m.checkpointMetadata().creationTimestamp());
+    if (m.integrityValidation().checksum() == null || !m.integrityValidation().checksum().startsWith("sha256:")
+        || !SHA256.matcher(m.integrityValidation().checksum().substring(7)).matches()) {
+      throw new IOException("integrity_validation.checksum is not sha256:<64 hex digits>");
+    }
+    Set<String> paths = new HashSet<>();
+    for (PackageFile file : m.integrityValidation().files()) {
+      PackagePaths.requireSafe(file.path());
+      if (!paths.add(file.path()) || file.sha256() == null || !SHA256.matcher(file.sha256()).matches()
+          || (file.storedSha256() != null && !SHA256.matcher(file.storedSha256()).matches())
+          || file.size() < 0 || file.storedSize() < 0 || !CheckpointIds.isValid(file.storedIn())
+          || !(PackageFile.GZIP.equals(file.encoding()) || PackageFile.IDENTITY.equals(file.encoding()))
+          || !(PackageFile.AES_256_GCM.equals(file.encryption()) || PackageFile.NO_ENCRYPTION.equals(file.encryption()))) {
+        throw new IOException("the entry of " + file.path() + " is malformed");
+      }
+    }
+    if (!paths.contains(PackagePaths.MANIFEST)) {
+      throw new IOException("it lists no manifest.sha256");
+    }
+  }
+
   private static CheckpointMetadata sameOrConflict(
-      String checkpointId, CheckpointMetadata existing, String checksum) {
-    if (existing != null && checksum.equals(existing.integrityValidation().checksum())) {
+      String checkpointId, CheckpointMetadata existing, String checksum, String requestSha256) {
+    if (existing != null && (checksum.equals(existing.integrityValidation().checksum())
+        || (requestSha256 != null && requestSha256.equals(existing.checkpointMetadata().requestSha256())))) {
       return existing;
     }
     throw new CheckpointStoreException.Conflict(
@@ -304,78 +587,140 @@ public final class S3CheckpointStore implements CheckpointStore {
             + ", new " + checksum + "); committed packages are never overwritten, take a new checkpoint id");
   }
 
-  private void put(String key, byte[] bytes, String contentType, boolean createOnly) {
-    PutObjectRequest.Builder request =
-        PutObjectRequest.builder()
-            .bucket(settings.bucket())
-            .key(key)
-            .contentType(contentType)
-            .contentLength((long) bytes.length)
-            .checksumSHA256(Sha256.base64(bytes));
-    if (createOnly) {
-      request.ifNoneMatch("*");
+  // ---- retention ------------------------------------------------------------------------------
+
+  @Override
+  public PrunePlan planPrune(String projectId, Instant now) {
+    List<CheckpointSummary> all = list(projectId);
+    Map<String, PrunePlan.Decision> decisions = new LinkedHashMap<>();
+    Set<String> kept = new HashSet<>();
+    for (int i = 0; i < all.size(); i++) {
+      CheckpointSummary c = all.get(i);
+      String reason;
+      boolean expired = c.expiresAt() != null && Instant.parse(c.expiresAt()).isBefore(now);
+      if (i == all.size() - 1) {
+        reason = "the newest checkpoint is always kept";
+      } else if (c.expiresAt() == null) {
+        reason = "kept permanently (" + c.retentionPolicy() + ")";
+      } else if (!expired) {
+        reason = "kept until " + c.expiresAt() + " (" + c.retentionPolicy() + ")";
+      } else {
+        decisions.put(c.checkpointId(), new PrunePlan.Decision(c.checkpointId(), true, "expired " + c.expiresAt() + " (" + c.retentionPolicy() + ")"));
+        continue;
+      }
+      kept.add(c.checkpointId());
+      decisions.put(c.checkpointId(), new PrunePlan.Decision(c.checkpointId(), false, reason));
     }
-    call("put " + key, () -> s3.putObject(request.build(), RequestBody.fromBytes(bytes)), createOnly);
+    // Anything a kept checkpoint references stays, whatever its age.
+    for (CheckpointSummary c : all) {
+      if (!kept.contains(c.checkpointId())) {
+        continue;
+      }
+      for (String ref : c.references()) {
+        PrunePlan.Decision d = decisions.get(ref);
+        if (d != null && d.delete()) {
+          decisions.put(ref, new PrunePlan.Decision(ref, false, "expired, but referenced by " + c.checkpointId()));
+        }
+      }
+    }
+    // Packages without metadata that are old enough are leftovers of crashed writers.
+    String prefix = PackagePaths.projectCheckpointsPrefix(settings.prefix(), projectId);
+    Set<String> committed = new HashSet<>(decisions.keySet());
+    List<String> orphans = new ArrayList<>();
+    for (String child : objects.childPrefixes(prefix, null)) {
+      String id = child.substring(prefix.length(), child.length() - 1);
+      if (committed.contains(id) || objects.head(child + PackagePaths.METADATA)) {
+        continue;
+      }
+      List<S3Object> contents = objects.objects(child);
+      boolean old = contents.stream().allMatch(o -> o.lastModified().isBefore(now.minus(ORPHAN_GRACE)));
+      if (old) {
+        orphans.add(child);
+      }
+    }
+    return new PrunePlan(projectId, List.copyOf(decisions.values()), orphans);
   }
 
-  private byte[] get(String key) {
-    try {
-      return call("get " + key, () -> s3.getObjectAsBytes(
-          GetObjectRequest.builder().bucket(settings.bucket()).key(key).build()).asByteArray());
-    } catch (CheckpointStoreException.NotFound e) {
-      if (e.getCause() instanceof NoSuchKeyException) {
-        return null;
+  @Override
+  public PrunePlan prune(PrunePlan plan) {
+    String projectId = plan.projectId();
+    Set<String> deleted = new TreeSet<>();
+    for (String id : plan.toDelete()) {
+      String base = PackagePaths.packagePrefix(settings.prefix(), projectId, id);
+      objects.delete(base + PackagePaths.METADATA); // Invisible first, then the rest.
+      for (S3Object object : objects.objects(base)) {
+        objects.delete(object.key());
       }
-      throw e;
+      deleted.add(id);
     }
+    for (String orphan : plan.orphans()) {
+      for (S3Object object : objects.objects(orphan)) {
+        objects.delete(object.key());
+      }
+    }
+    if (!deleted.isEmpty()) {
+      registry.remove(projectId, deleted);
+    }
+    return plan;
   }
 
-  private <T> T call(String what, Supplier<T> operation) {
-    return call(what, operation, false);
-  }
+  // ---- helpers --------------------------------------------------------------------------------
 
-  private <T> T call(String what, Supplier<T> operation, boolean passPreconditionFailures) {
-    try {
-      return operation.get();
-    } catch (NoSuchKeyException e) {
-      var notFound = new CheckpointStoreException.NotFound("S3 object s3://" + settings.bucket() + "/" + what + " does not exist");
-      notFound.initCause(e);
-      throw notFound;
-    } catch (S3Exception e) {
-      if (passPreconditionFailures && e.statusCode() == 412) {
-        throw e;
-      }
-      String code = e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : null;
-      String hint =
-          "NoSuchBucket".equals(code) || (e.statusCode() == 404 && what.startsWith("head bucket"))
-              ? "bucket " + settings.bucket() + " does not exist at " + settings.describeEndpoint()
-                  + "; create it or set BMADFLOW_S3_BUCKET"
-              : e.statusCode() == 403
-                  ? "access denied; check the AWS credentials and the bucket policy"
-                  : "S3 answered " + e.statusCode() + (code != null ? " " + code : "");
-      throw new CheckpointStoreException.Unavailable("S3 " + what + " failed: " + hint, e);
-    } catch (SdkClientException e) {
-      String message = String.valueOf(e.getMessage());
-      if (message.startsWith("Unable to load credentials")) {
-        throw new CheckpointStoreException.Unavailable(
-            "S3 " + what + ": no AWS credentials found; set AWS_ACCESS_KEY_ID and"
-                + " AWS_SECRET_ACCESS_KEY, or configure a profile or role (for the dev stack, paste"
-                + " the export lines `bmadflow dev` prints)", e);
-      }
-      throw new CheckpointStoreException.Unavailable(
-          "S3 at " + settings.describeEndpoint() + " cannot be reached ("
-              + (message.length() > 200 ? message.substring(0, 200) + "..." : message)
-              + "); check BMADFLOW_S3_ENDPOINT and that the server is running", e);
+  static byte[] gzip(byte[] bytes) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, bytes.length / 3));
+    try (GZIPOutputStream gz = new GZIPOutputStream(out, 8192)) {
+      gz.write(bytes);
     }
+    return out.toByteArray();
   }
 
   private static String contentType(String path) {
     return path.endsWith(".json") ? JSON : path.endsWith(".md") ? "text/markdown" : "application/octet-stream";
   }
 
-  /** The settings this store writes with. */
-  public S3Settings settings() {
-    return settings;
+  private static final class CountingOutputStream extends java.io.FilterOutputStream {
+    long count;
+
+    CountingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
   }
 
+  private static final class CountingInputStream extends java.io.FilterInputStream {
+    long count;
+
+    CountingInputStream(InputStream in) {
+      super(in);
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = in.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = in.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+  }
 }

@@ -30,9 +30,19 @@ import software.amazon.awssdk.services.s3.S3Configuration;
  * @param prefix a key prefix ending in {@code /}, or empty
  * @param region the signing region
  * @param credentials the credentials provider
+ * @param sse server-side encryption asked of S3 for every object: null (the bucket's default),
+ *     {@code AES256} (SSE-S3) or {@code aws:kms} (SSE-KMS); from {@code BMADFLOW_S3_SSE}
+ * @param kmsKeyId the KMS key for {@code aws:kms}, or null for the account's default key; from
+ *     {@code BMADFLOW_S3_SSE_KMS_KEY_ID}
  */
 public record S3Settings(
-    URI endpoint, String bucket, String prefix, String region, AwsCredentialsProvider credentials) {
+    URI endpoint,
+    String bucket,
+    String prefix,
+    String region,
+    AwsCredentialsProvider credentials,
+    String sse,
+    String kmsKeyId) {
 
   public static final String DEFAULT_BUCKET = "bmadflow";
 
@@ -43,6 +53,18 @@ public record S3Settings(
               + " '.' or '-'); set BMADFLOW_S3_BUCKET");
     }
     prefix = normalizePrefix(prefix);
+    if (sse != null && !sse.equals("AES256") && !sse.equals("aws:kms")) {
+      throw new IllegalArgumentException(
+          "BMADFLOW_S3_SSE '" + sse + "' must be AES256 (SSE-S3) or aws:kms (SSE-KMS), or unset");
+    }
+    if (kmsKeyId != null && !"aws:kms".equals(sse)) {
+      throw new IllegalArgumentException("BMADFLOW_S3_SSE_KMS_KEY_ID is set but BMADFLOW_S3_SSE is not aws:kms");
+    }
+  }
+
+  /** Settings without server-side encryption options. */
+  public S3Settings(URI endpoint, String bucket, String prefix, String region, AwsCredentialsProvider credentials) {
+    this(endpoint, bucket, prefix, region, credentials, null, null);
   }
 
   /** Reads the settings from environment variables (see the class comment). */
@@ -72,7 +94,9 @@ public record S3Settings(
         env.getOrDefault("BMADFLOW_S3_BUCKET", DEFAULT_BUCKET),
         env.getOrDefault("BMADFLOW_S3_PREFIX", ""),
         env.getOrDefault("AWS_REGION", "us-east-1"),
-        credentials);
+        credentials,
+        blankToNull(env.get("BMADFLOW_S3_SSE")),
+        blankToNull(env.get("BMADFLOW_S3_SSE_KMS_KEY_ID")));
   }
 
   /** Builds a client for these settings: path-style for custom endpoints, SHA-256 checksums. */

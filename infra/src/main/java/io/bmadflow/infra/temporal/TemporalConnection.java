@@ -1,6 +1,7 @@
 package io.bmadflow.infra.temporal;
 
 import io.grpc.StatusRuntimeException;
+import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -83,6 +84,16 @@ public final class TemporalConnection implements AutoCloseable {
           "Temporal at " + address + " cannot be reached (" + e.getStatus().getCode()
               + (e.getStatus().getDescription() != null ? ": " + e.getStatus().getDescription() : "")
               + "); check TEMPORAL_ADDRESS and that the server is running (`bmadflow dev` starts one)", e);
+    }
+    try {
+      service.blockingStub()
+          .withDeadlineAfter(10, TimeUnit.SECONDS)
+          .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(namespace).build());
+    } catch (StatusRuntimeException e) {
+      service.shutdownNow();
+      throw new TemporalUnavailableException(
+          "Temporal namespace '" + namespace + "' at " + address + " cannot be used (" + e.getStatus().getCode()
+              + "); check TEMPORAL_NAMESPACE", e);
     }
     return new TemporalConnection(
         service, WorkflowClient.newInstance(service, clientOptions), address, namespace, devStack);

@@ -17,6 +17,8 @@ import io.bmadflow.workflows.project.ProjectSnapshot;
  * @param runId the Temporal run id
  * @param historyEventId the history length when the checkpoint was decided (a reset point)
  * @param snapshot the project's state: references only, no file bodies
+ * @param parentCheckpointId the project's previous checkpoint, which an incremental package
+ *     builds on, or null for the first one
  */
 public record CheckpointRequest(
     String checkpointId,
@@ -29,4 +31,5 @@ public record CheckpointRequest(
     String workflowId,
     String runId,
     long historyEventId,
-    ProjectSnapshot snapshot) {}
+    ProjectSnapshot snapshot,
+    String parentCheckpointId) {}

@@ -190,7 +190,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
             info.getWorkflowId(),
             info.getRunId(),
             info.getHistoryLength(),
-            state());
+            state(),
+            checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1).checkpointId());
     CheckpointRef ref = checkpoints.createCheckpoint(request);
     checkpointRefs.add(ref);
     log.info("project {}: checkpoint {} committed ({})", projectId, ref.checkpointId(), reason);

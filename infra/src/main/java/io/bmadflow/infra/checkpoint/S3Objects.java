@@ -1,0 +1,299 @@
+package io.bmadflow.infra.checkpoint;
+
+import io.bmadflow.infra.config.S3Settings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+/**
+ * The S3 calls the checkpoint store makes, with errors turned into
+ * {@link CheckpointStoreException}s that name the key, the problem and what to check.
+ */
+final class S3Objects {
+  /** An object's bytes and its ETag. */
+  record Versioned(byte[] bytes, String etag) {}
+
+  /** Thrown by the conditional writes when the condition does not hold (HTTP 412). */
+  static final class PreconditionFailed extends RuntimeException {
+    PreconditionFailed(String key) {
+      super("precondition failed for " + key, null, false, false);
+    }
+  }
+
+  private final S3Client s3;
+  private final S3Settings settings;
+
+  S3Objects(S3Client s3, S3Settings settings) {
+    this.s3 = s3;
+    this.settings = settings;
+  }
+
+  S3Settings settings() {
+    return settings;
+  }
+
+  /**
+   * Puts an object. {@code ifNoneMatch} {@code "*"} makes it create-only and {@code ifMatch} an
+   * ETag makes it replace only that version; either throws {@link PreconditionFailed} when the
+   * condition does not hold.
+   */
+  void put(String key, byte[] bytes, String contentType, String ifNoneMatch, String ifMatch) {
+    PutObjectRequest.Builder request = PutObjectRequest.builder()
+        .bucket(settings.bucket())
+        .key(key)
+        .contentType(contentType)
+        .contentLength((long) bytes.length)
+        .checksumSHA256(Sha256.base64(bytes));
+    if (settings.sse() != null) {
+      request.serverSideEncryption(settings.sse());
+      if (settings.kmsKeyId() != null) {
+        request.ssekmsKeyId(settings.kmsKeyId());
+      }
+    }
+    if (ifNoneMatch != null) {
+      request.ifNoneMatch(ifNoneMatch);
+    }
+    if (ifMatch != null) {
+      request.ifMatch(ifMatch);
+    }
+    call("put " + key, key, () -> s3.putObject(request.build(), RequestBody.fromBytes(bytes)));
+  }
+
+  /**
+   * Starts a create-only multipart upload of a large object; write the content to the returned
+   * stream and close it to complete the upload. Memory stays at one part whatever the size.
+   * Throws {@link PreconditionFailed} when the key already exists.
+   */
+  MultipartOutput startMultipart(String key, String contentType, int partSize) {
+    if (head(key)) {
+      throw new PreconditionFailed(key);
+    }
+    var create = software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest.builder()
+        .bucket(settings.bucket()).key(key).contentType(contentType)
+        .checksumAlgorithm(software.amazon.awssdk.services.s3.model.ChecksumAlgorithm.SHA256);
+    if (settings.sse() != null) {
+      create.serverSideEncryption(settings.sse());
+      if (settings.kmsKeyId() != null) {
+        create.ssekmsKeyId(settings.kmsKeyId());
+      }
+    }
+    String uploadId = call("start multipart upload " + key, key, () -> s3.createMultipartUpload(create.build())).uploadId();
+    return new MultipartOutput(key, uploadId, partSize);
+  }
+
+  /** An open multipart upload: an output stream that uploads a part each time its buffer fills. */
+  final class MultipartOutput extends java.io.OutputStream {
+    private final String key;
+    private final String uploadId;
+    private final byte[] buffer;
+    private final List<CompletedPart> parts = new ArrayList<>();
+    private int filled;
+    private boolean finished;
+
+    private MultipartOutput(String key, String uploadId, int partSize) {
+      this.key = key;
+      this.uploadId = uploadId;
+      this.buffer = new byte[partSize];
+    }
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) {
+      while (length > 0) {
+        int n = Math.min(length, buffer.length - filled);
+        System.arraycopy(bytes, offset, buffer, filled, n);
+        filled += n;
+        offset += n;
+        length -= n;
+        if (filled == buffer.length) {
+          flushPart();
+        }
+      }
+    }
+
+    private void flushPart() {
+      int number = parts.size() + 1;
+      byte[] part = java.util.Arrays.copyOf(buffer, filled);
+      String checksum = Sha256.base64(part);
+      String etag = call("upload part " + number + " of " + key, key, () -> s3.uploadPart(
+          b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId).partNumber(number)
+              .contentLength((long) part.length).checksumSHA256(checksum),
+          RequestBody.fromBytes(part))).eTag();
+      parts.add(CompletedPart.builder().partNumber(number).eTag(etag).checksumSHA256(checksum).build());
+      filled = 0;
+    }
+
+    /** Uploads the last part and completes the upload. */
+    @Override
+    public void close() {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      try {
+        if (filled > 0 || parts.isEmpty()) {
+          flushPart();
+        }
+        call("complete multipart upload " + key, key, () -> s3.completeMultipartUpload(
+            b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId).multipartUpload(m -> m.parts(parts))));
+      } catch (RuntimeException e) {
+        abort();
+        throw e;
+      }
+    }
+
+    /** Abandons the upload; nothing becomes visible. */
+    void abort() {
+      finished = true;
+      try {
+        s3.abortMultipartUpload(b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId));
+      } catch (RuntimeException ignored) {
+        // The parts are invisible either way; a bucket lifecycle rule removes them.
+      }
+    }
+  }
+
+  /** The object's bytes, or null when it does not exist. */
+  byte[] get(String key) {
+    Versioned versioned = getVersioned(key);
+    return versioned == null ? null : versioned.bytes();
+  }
+
+  /** The object's bytes and ETag, or null when it does not exist. */
+  Versioned getVersioned(String key) {
+    try {
+      ResponseBytes<GetObjectResponse> response = call("get " + key, key,
+          () -> s3.getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key)));
+      return new Versioned(response.asByteArray(), response.response().eTag());
+    } catch (CheckpointStoreException.NotFound e) {
+      return null;
+    }
+  }
+
+  /** Opens the object as a stream, or returns null when it does not exist. */
+  ResponseInputStream<GetObjectResponse> open(String key) {
+    try {
+      return call("get " + key, key, () -> s3.getObject(b -> b.bucket(settings.bucket()).key(key)));
+    } catch (CheckpointStoreException.NotFound e) {
+      return null;
+    }
+  }
+
+  boolean head(String key) {
+    try {
+      call("head " + key, key, () -> s3.headObject(b -> b.bucket(settings.bucket()).key(key)));
+      return true;
+    } catch (CheckpointStoreException.NotFound e) {
+      return false;
+    }
+  }
+
+  void delete(String key) {
+    call("delete " + key, key, () -> s3.deleteObject(b -> b.bucket(settings.bucket()).key(key)));
+  }
+
+  /** The common prefixes directly under {@code prefix} ({@code delimiter} {@code /}), after {@code startAfter}. */
+  List<String> childPrefixes(String prefix, String startAfter) {
+    List<String> out = new ArrayList<>();
+    String token = null;
+    do {
+      ListObjectsV2Request.Builder request =
+          ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix).delimiter("/");
+      if (token != null) {
+        request.continuationToken(token);
+      } else if (startAfter != null) {
+        request.startAfter(startAfter);
+      }
+      ListObjectsV2Response response = call("list " + prefix, prefix, () -> s3.listObjectsV2(request.build()));
+      response.commonPrefixes().forEach(p -> out.add(p.prefix()));
+      token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+    } while (token != null);
+    return out;
+  }
+
+  /** Every object under {@code prefix}. */
+  List<S3Object> objects(String prefix) {
+    List<S3Object> out = new ArrayList<>();
+    String token = null;
+    do {
+      ListObjectsV2Request.Builder request = ListObjectsV2Request.builder().bucket(settings.bucket()).prefix(prefix);
+      if (token != null) {
+        request.continuationToken(token);
+      }
+      ListObjectsV2Response response = call("list " + prefix, prefix, () -> s3.listObjectsV2(request.build()));
+      out.addAll(response.contents());
+      token = Boolean.TRUE.equals(response.isTruncated()) ? response.nextContinuationToken() : null;
+    } while (token != null);
+    return out;
+  }
+
+  /** Puts an Object Lock legal hold on the object; throws the S3 error when the bucket can't. */
+  void legalHold(String key) {
+    s3.putObjectLegalHold(b -> b.bucket(settings.bucket()).key(key)
+        .legalHold(h -> h.status(software.amazon.awssdk.services.s3.model.ObjectLockLegalHoldStatus.ON)));
+  }
+
+  void checkAccess() {
+    call("head bucket " + settings.bucket(), settings.bucket(), () -> s3.headBucket(b -> b.bucket(settings.bucket())));
+  }
+
+  <T> T call(String what, String key, Supplier<T> operation) {
+    try {
+      return operation.get();
+    } catch (NoSuchKeyException e) {
+      var notFound = new CheckpointStoreException.NotFound("S3 object s3://" + settings.bucket() + "/" + key + " does not exist");
+      notFound.initCause(e);
+      throw notFound;
+    } catch (S3Exception e) {
+      if (e.statusCode() == 412) {
+        throw new PreconditionFailed(key);
+      }
+      if (e.statusCode() == 404 && !what.startsWith("head bucket") && !what.startsWith("list")) {
+        String code = e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : null;
+        if (!"NoSuchBucket".equals(code)) {
+          var notFound = new CheckpointStoreException.NotFound("S3 object s3://" + settings.bucket() + "/" + key + " does not exist");
+          notFound.initCause(e);
+          throw notFound;
+        }
+      }
+      String code = e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : null;
+      String hint =
+          "NoSuchBucket".equals(code) || (e.statusCode() == 404 && what.startsWith("head bucket"))
+              ? "bucket " + settings.bucket() + " does not exist at " + settings.describeEndpoint()
+                  + "; create it or set BMADFLOW_S3_BUCKET"
+              : e.statusCode() == 403
+                  ? "access denied; check the AWS credentials and the bucket policy"
+                  : "S3 answered " + e.statusCode() + (code != null ? " " + code : "");
+      throw new CheckpointStoreException.Unavailable("S3 " + what + " failed: " + hint, e);
+    } catch (SdkClientException e) {
+      String message = String.valueOf(e.getMessage());
+      if (message.startsWith("Unable to load credentials")) {
+        throw new CheckpointStoreException.Unavailable(
+            "S3 " + what + ": no AWS credentials found; set AWS_ACCESS_KEY_ID and"
+                + " AWS_SECRET_ACCESS_KEY, or configure a profile or role (for the dev stack, paste"
+                + " the export lines `bmadflow dev` prints)", e);
+      }
+      throw new CheckpointStoreException.Unavailable(
+          "S3 at " + settings.describeEndpoint() + " cannot be reached ("
+              + (message.length() > 200 ? message.substring(0, 200) + "..." : message)
+              + "); check BMADFLOW_S3_ENDPOINT and that the server is running", e);
+    }
+  }
+}
