@@ -104,6 +104,51 @@ class ProjectRunTest {
   }
 
   @Test
+  void checkpointShowDiffExportAndPruneWorkOnARealRun() throws Exception {
+    List<CheckpointSummary> checkpoints = fixture.store.list("run-ok");
+    String first = checkpoints.get(0).checkpointId();
+    String last = checkpoints.get(checkpoints.size() - 1).checkpointId();
+
+    var show = fixture.cli("checkpoint", "show", "--project", "run-ok", last);
+    assertEquals(0, show.code(), show.err());
+    assertTrue(show.out().contains("incremental (depth 4) to " + checkpoints.get(3).checkpointId()), show.out());
+    assertTrue(show.out().contains("workflow-state-snapshot.json"), show.out());
+    assertTrue(show.out().contains("30-days-milestone, expires "), show.out());
+
+    var diff = fixture.cli("checkpoint", "diff", "--project", "run-ok", first, last, "--json");
+    assertEquals(0, diff.code(), diff.err());
+    var tree = io.bmadflow.infra.json.PackageJson.mapper().readTree(diff.out());
+    List<String> added = new java.util.ArrayList<>();
+    tree.get("added").forEach(n -> added.add(n.asText()));
+    List<String> changed = new java.util.ArrayList<>();
+    tree.get("changed").forEach(n -> changed.add(n.asText()));
+    List<String> sections = new java.util.ArrayList<>();
+    tree.get("state_sections").forEach(n -> sections.add(n.asText()));
+    assertTrue(added.contains("agent-states-snapshot/bmad-agents/qa.json"), "qa works only later: " + diff.out());
+    assertTrue(changed.contains("workflow-state-snapshot.json"), diff.out());
+    assertTrue(!changed.contains("agent-states-snapshot/bmad-agents/analyst.json"), "the analyst did nothing after analysis: " + diff.out());
+    assertTrue(sections.containsAll(List.of("artifacts", "phase", "steps")), diff.out());
+
+    Path exported = dataDir.resolve("export-" + last);
+    var export = fixture.cli("checkpoint", "export", "--project", "run-ok", last, exported.toString());
+    assertEquals(0, export.code(), export.err());
+    Process sha256sum = new ProcessBuilder("sha256sum", "--strict", "-c", "manifest.sha256")
+        .directory(exported.toFile()).redirectErrorStream(true).start();
+    String checked = new String(sha256sum.getInputStream().readAllBytes());
+    assertEquals(0, sha256sum.waitFor(), checked);
+    assertTrue(checked.contains("workflow-state-snapshot.json: OK"), checked);
+    assertTrue(Files.readString(exported.resolve("checkpoint-metadata.json")).contains(last));
+    var notEmpty = fixture.cli("checkpoint", "export", "--project", "run-ok", last, exported.toString());
+    assertEquals(2, notEmpty.code(), "export refuses a folder that is not empty");
+
+    var prune = fixture.cli("checkpoint", "prune", "--project", "run-ok", "--dry-run");
+    assertEquals(0, prune.code(), prune.err());
+    assertTrue(prune.out().contains("would delete 0 checkpoints"), prune.out());
+    assertTrue(prune.out().contains("the newest checkpoint is always kept"), prune.out());
+    assertEquals(checkpoints.size(), fixture.store.list("run-ok").size());
+  }
+
+  @Test
   void checkpointVerifyFailsNamingTheAlteredFile() {
     String id = fixture.store.list("run-ok").get(2).checkpointId();
     String key = PackagePaths.packagePrefix("", "run-ok", id) + PackagePaths.WORKFLOW_STATE;

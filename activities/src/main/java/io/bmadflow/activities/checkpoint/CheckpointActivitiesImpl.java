@@ -5,6 +5,7 @@ import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.CheckpointStoreException;
 import io.bmadflow.infra.checkpoint.Sha256;
+import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
@@ -14,6 +15,8 @@ import io.bmadflow.workflows.checkpoint.CheckpointRef;
 import io.bmadflow.workflows.checkpoint.CheckpointRequest;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Captures the project's state into a checkpoint package, validates it, and commits it to the
@@ -22,6 +25,7 @@ import java.nio.file.Path;
  * committed and succeeds without writing a second one.
  */
 public final class CheckpointActivitiesImpl implements CheckpointActivities {
+  private static final Logger log = LoggerFactory.getLogger(CheckpointActivitiesImpl.class);
   private final CheckpointStore store;
   private final Path workspaceRoot;
 
@@ -44,18 +48,38 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
     String requestSha256 = Sha256.hex(PackageJson.write(request));
     try {
       Workspace workspace = Workspace.of(workspaceRoot, projectId, request.snapshot().workspace());
+      // An incremental package references its parent's objects: read the parent back first. That
+      // proves the chain sound and measures the restore rate the recovery estimate uses.
+      String parent = request.parentCheckpointId();
+      double restoreBytesPerSecond = 0;
+      if (parent != null) {
+        long readStart = System.nanoTime();
+        VerificationReport parentReport = store.verify(projectId, parent);
+        double seconds = Math.max(1e-3, (System.nanoTime() - readStart) / 1e9);
+        if (parentReport.ok()) {
+          restoreBytesPerSecond = store.metadata(projectId, parent).storageMetadata().storedBytes() / seconds;
+        } else {
+          log.warn("checkpoint {}: parent {} fails verification ({}); writing a full checkpoint",
+              request.checkpointId(), parent, parentReport.failures());
+          parent = null;
+        }
+      }
       PackageBuilder.Captured captured = PackageBuilder.capture(request, workspace);
+      double measuredRate = restoreBytesPerSecond;
       CheckpointMetadata metadata = store.commit(new CheckpointStore.CommitRequest(
           projectId,
           request.checkpointId(),
-          request.parentCheckpointId(),
+          parent,
           requestSha256,
           captured.files(),
-          digest -> PackageBuilder.metadata(request, requestSha256, captured, digest, elapsedSeconds(started))))
+          digest -> PackageBuilder.metadata(request, requestSha256, captured, digest,
+              measuredRate > 0 ? measuredRate : digest.storedBytes() / elapsedSeconds(started))))
           .metadata();
       return ref(metadata);
     } catch (CheckpointStoreException.Conflict e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CONFLICT);
+    } catch (CheckpointStoreException.NotFound e) {
+      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
     } catch (CheckpointStoreException.Corrupt e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CORRUPT);
     } catch (IllegalArgumentException e) {

@@ -140,15 +140,15 @@ final class PackageBuilder {
   }
 
   static CheckpointMetadata metadata(
-      CheckpointRequest request, String requestSha256, Captured captured, PackageDigest digest, double elapsedSeconds) {
+      CheckpointRequest request, String requestSha256, Captured captured, PackageDigest digest, double restoreBytesPerSecond) {
     ProjectSnapshot state = request.snapshot();
     int gates = (int) state.artifacts().keySet().stream().filter(p -> p.startsWith("docs/qa/")).count();
     double sizeMb = digest.storedBytes() / (1024.0 * 1024.0);
     String retention = RetentionPolicy.classOf(request.priority().wire(), request.trigger().wire());
     Instant expires = digest.retention().expiresAt(retention, Instant.ofEpochMilli(request.createdAtMillis()));
-    // Restoring reads back what this checkpoint wrote, so the time this capture and write took
-    // (measured by the caller) is the estimate; the recovery work will refine it with restore rates.
-    double restoreSeconds = elapsedSeconds;
+    // Restoring reads the whole package back: its size over the restore rate the activity measured
+    // reading the parent package (or, for a first checkpoint, over the rate it was written at).
+    double restoreSeconds = digest.storedBytes() / Math.max(1.0, restoreBytesPerSecond);
     return new CheckpointMetadata(
         new CheckpointMetadata.Info(
             request.checkpointId(),
@@ -174,7 +174,7 @@ final class PackageBuilder {
             state.stories().size()),
         new CheckpointMetadata.RecoveryMetadata(
             describeSeconds(restoreSeconds),
-            sizeMb < 1 && state.agents().size() <= 10 ? "simple" : sizeMb < 50 ? "moderate" : "complex",
+            complexity(sizeMb, digest.incrementalDepth(), state.agents().size()),
             List.of("temporal-reachable", "s3-reachable", "workspace-available"),
             List.of("state-integrity", "agent-readiness", "context-consistency"),
             captured.valid()),
@@ -228,9 +228,20 @@ final class PackageBuilder {
     return md.toString().getBytes(StandardCharsets.UTF_8);
   }
 
+  /** Simple: small, shallow and few agents; complex: large or a long incremental chain. */
+  static String complexity(double sizeMb, int incrementalDepth, int agents) {
+    if (sizeMb < 1 && incrementalDepth <= 1 && agents <= 10) {
+      return "simple";
+    }
+    return sizeMb < 50 && incrementalDepth <= 5 ? "moderate" : "complex";
+  }
+
   private static String describeSeconds(double seconds) {
+    if (seconds < 1) {
+      return "under 1 second";
+    }
     if (seconds < 60) {
-      return "under 1 minute";
+      return (long) Math.ceil(seconds) + " seconds";
     }
     long minutes = (long) Math.ceil(seconds / 60);
     return minutes + "-" + (minutes * 2) + " minutes";
