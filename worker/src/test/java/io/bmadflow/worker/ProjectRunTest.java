@@ -78,6 +78,9 @@ class ProjectRunTest {
     CheckpointMetadata last = fixture.store.metadata("run-ok", checkpoints.get(checkpoints.size() - 1).checkpointId());
     assertEquals(1.0, last.stateSummary().workflowProgress());
     assertTrue(last.storageMetadata().bytesWritten() < last.storageMetadata().storedBytes(), "incremental wrote less than the whole");
+    assertEquals(Files.readString(workspace.resolve("docs/prd.md")), new String(fixture.store.readFile("run-ok",
+        last.checkpointMetadata().checkpointId(), "workspace/docs/prd.md"), java.nio.charset.StandardCharsets.UTF_8),
+        "the package holds the workspace files");
     var list = fixture.cli("checkpoint", "list", "--project", "run-ok");
     assertEquals(0, list.code(), list.err());
     assertTrue(list.out().contains(last.checkpointMetadata().checkpointId()), list.out());

@@ -97,6 +97,9 @@ final class PackageBuilder {
         onDisk.put(artifact.path(), bytes);
       }
     }
+    // The workspace files themselves, as the agents wrote them, for point-in-time restores of the
+    // workspace. Incremental packages upload only the ones that changed.
+    onDisk.forEach((path, bytes) -> files.put(PackagePaths.requireSafe(PackagePaths.WORKSPACE + path), bytes));
     files.put(PackagePaths.CONTEXT + "project-context.md", projectContext(request, state, artifacts));
     files.put(PackagePaths.CONTEXT + "business-context.md",
         concat(onDisk, "docs/project-brief.md", "docs/prd.md"));

@@ -21,6 +21,8 @@ public final class PackagePaths {
   public static final String BMAD_AGENTS = "agent-states-snapshot/bmad-agents/";
   public static final String CUSTOM_AGENTS = "agent-states-snapshot/custom-agents/";
   public static final String CONTEXT = "context-snapshot/";
+  /** The workspace files the agents wrote, by their workspace path, for restoring the workspace. */
+  public static final String WORKSPACE = "workspace/";
   private static final int MAX_PATH = 512;
 
   private PackagePaths() {}
