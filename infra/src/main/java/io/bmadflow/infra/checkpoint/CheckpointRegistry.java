@@ -4,7 +4,6 @@ import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -66,7 +65,12 @@ final class CheckpointRegistry {
     }
     List<CheckpointSummary> sorted = sorted(entries);
     if (changed) {
-      write(projectId, sorted, stored == null ? null : stored.etag(), stored == null);
+      try {
+        write(projectId, sorted, stored == null ? null : stored.etag(), stored == null);
+      } catch (S3Objects.PreconditionFailed | CheckpointStoreException e) {
+        // Someone else updated it meanwhile, or S3 refused: the next read repairs it again.
+        log.debug("checkpoint registry of {} not repaired this time: {}", projectId, e.getMessage());
+      }
     }
     return sorted;
   }
@@ -170,12 +174,8 @@ final class CheckpointRegistry {
 
   private void write(String projectId, List<CheckpointSummary> entries, String etag, boolean absent) {
     Document document = new Document(FORMAT_VERSION, projectId, entries, entriesSha256(entries));
-    try {
-      objects.put(key(objects.settings().prefix(), projectId), PackageJson.write(document), "application/json",
-          absent ? "*" : null, absent ? null : etag);
-    } catch (S3Objects.PreconditionFailed raced) {
-      throw raced;
-    }
+    objects.put(key(objects.settings().prefix(), projectId), PackageJson.write(document), "application/json",
+        absent ? "*" : null, absent ? null : etag);
   }
 
   private static List<CheckpointSummary> sorted(Map<String, CheckpointSummary> entries) {
@@ -186,6 +186,6 @@ final class CheckpointRegistry {
   }
 
   private static String entriesSha256(List<CheckpointSummary> entries) {
-    return Sha256.hex(new String(PackageJson.write(entries), StandardCharsets.UTF_8).getBytes(StandardCharsets.UTF_8));
+    return Sha256.hex(PackageJson.write(entries));
   }
 }
