@@ -4,6 +4,7 @@ import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
@@ -21,9 +22,11 @@ import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowStub;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -53,16 +56,28 @@ public final class BmadflowClient {
    */
   public String start(String projectId, WorkflowDefinition definition, String workspace) {
     String workflowId = ProjectIds.workflowId(projectId);
-    ProjectWorkflow workflow =
-        temporal.newWorkflowStub(
-            ProjectWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(workflowId)
-                .setTaskQueue(TaskQueues.ORCHESTRATION)
-                .build());
+    WorkflowOptions.Builder options = WorkflowOptions.newBuilder()
+        .setWorkflowId(workflowId)
+        .setTaskQueue(TaskQueues.ORCHESTRATION)
+        .setMemo(Map.of("definition", definition.id(), "workspace", workspace == null ? "(worker default)" : workspace));
+    ProjectRequest request = new ProjectRequest(projectId, definition, workspace);
     try {
-      return WorkflowClient.start(workflow::run, new ProjectRequest(projectId, definition, workspace))
-          .getRunId();
+      try {
+        return WorkflowClient.start(temporal.newWorkflowStub(ProjectWorkflow.class, options
+            .setTypedSearchAttributes(io.temporal.common.SearchAttributes.newBuilder()
+                .set(SearchAttributes.PROJECT, projectId)
+                .set(SearchAttributes.PHASE, "not-started")
+                .set(SearchAttributes.STATUS, "running")
+                .build())
+            .build())::run, request).getRunId();
+      } catch (WorkflowServiceException e) {
+        if (!(e.getCause() instanceof StatusRuntimeException s) || s.getStatus().getCode() != Status.Code.INVALID_ARGUMENT) {
+          throw e;
+        }
+        // The namespace does not know bmadflow's search attributes: start without them.
+        return WorkflowClient.start(temporal.newWorkflowStub(ProjectWorkflow.class,
+            options.setTypedSearchAttributes(null).build())::run, request).getRunId();
+      }
     } catch (WorkflowExecutionAlreadyStarted e) {
       throw new BmadflowException(
           "project " + projectId + " already has a running workflow (" + workflowId + ", run "

@@ -5,6 +5,7 @@ import io.bmadflow.activities.agents.AgentRunner;
 import io.bmadflow.activities.checkpoint.CheckpointActivitiesImpl;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.temporal.TemporalConnection;
+import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.bmadflow.workflows.project.ProjectWorkflowImpl;
@@ -12,13 +13,17 @@ import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A bmadflow worker: polls the orchestration, agents and checkpoints task queues with the
  * workflows and activities registered. Stateless: run as many as you like.
  */
 public final class BmadflowWorker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(BmadflowWorker.class);
   private final WorkerFactory factory;
   private final String name;
 
@@ -38,6 +43,11 @@ public final class BmadflowWorker implements AutoCloseable {
 
   /** Registers everything and starts polling. */
   public static BmadflowWorker start(TemporalConnection temporal, CheckpointStore store, Options options) {
+    List<String> refused = temporal.registerSearchAttributes(List.copyOf(SearchAttributes.ALL));
+    if (!refused.isEmpty()) {
+      log.warn("search attributes not registered ({}); projects run without them. Register them in the"
+          + " namespace to see phase, step and status in the Web UI", String.join("; ", refused));
+    }
     WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
     WorkerOptions.Builder workerOptions = WorkerOptions.newBuilder();
     if (temporal.isDevStack()) {

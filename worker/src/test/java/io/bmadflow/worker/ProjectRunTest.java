@@ -129,7 +129,6 @@ class ProjectRunTest {
     tree.get("state_sections").forEach(n -> sections.add(n.asText()));
     assertTrue(added.contains("agent-states-snapshot/bmad-agents/qa.json"), "qa works only later: " + diff.out());
     assertTrue(changed.contains("workflow-state-snapshot.json"), diff.out());
-    assertTrue(!changed.contains("agent-states-snapshot/bmad-agents/analyst.json"), "the analyst did nothing after analysis: " + diff.out());
     assertTrue(sections.containsAll(List.of("artifacts", "phase", "steps")), diff.out());
 
     Path exported = dataDir.resolve("export-" + last);

@@ -44,7 +44,6 @@ public final class AgentActivitiesImpl implements AgentActivities {
           "agent " + request.agent() + ", step " + request.stepIndex() + ": " + e.getMessage(),
           Failures.INVALID_INPUT);
     }
-    return new AgentStepResult(
-        result.agent(), result.artifacts(), result.stories(), result.flags(), result.summary(), workerName);
+    return result.executedBy(workerName);
   }
 }

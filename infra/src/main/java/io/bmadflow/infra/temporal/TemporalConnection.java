@@ -99,6 +99,38 @@ public final class TemporalConnection implements AutoCloseable {
         service, WorkflowClient.newInstance(service, clientOptions), address, namespace, devStack);
   }
 
+  /**
+   * Registers search attributes in the namespace, one by one; existing ones are fine. Returns
+   * what could not be registered (a cluster may forbid it: Temporal Cloud registers them in its
+   * console), for the caller to warn about.
+   */
+  public java.util.List<String> registerSearchAttributes(java.util.List<io.temporal.common.SearchAttributeKey<?>> keys) {
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    var operator = io.temporal.serviceclient.OperatorServiceStubs.newServiceStubs(
+        io.temporal.serviceclient.OperatorServiceStubsOptions.newBuilder()
+            .setChannel(service.getRawChannel())
+            .validateAndBuildWithDefaults());
+    try {
+      for (var key : keys) {
+        try {
+          operator.blockingStub().withDeadlineAfter(10, TimeUnit.SECONDS).addSearchAttributes(
+              io.temporal.api.operatorservice.v1.AddSearchAttributesRequest.newBuilder()
+                  .setNamespace(namespace)
+                  .putSearchAttributes(key.getName(), key.getValueType())
+                  .build());
+        } catch (StatusRuntimeException e) {
+          if (e.getStatus().getCode() != io.grpc.Status.Code.ALREADY_EXISTS) {
+            problems.add(key.getName() + ": " + e.getStatus().getCode()
+                + (e.getStatus().getDescription() != null ? " " + e.getStatus().getDescription() : ""));
+          }
+        }
+      }
+    } finally {
+      operator.shutdown();
+    }
+    return problems;
+  }
+
   public WorkflowClient client() {
     return client;
   }

@@ -11,6 +11,9 @@ import java.util.List;
  * @param currentTask the step it is working on, or null
  * @param artifacts the paths it produced, in order, without duplicates
  * @param lastSummary the summary of its last step
+ * @param decisions the ids of the decisions it made
+ * @param qualityContributions the gates it decided ({@code <gate-id>: <verdict>})
+ * @param handoffs the handoffs it took part in ({@code pm -> ux-expert})
  */
 public record AgentState(
     String agent,
@@ -18,9 +21,13 @@ public record AgentState(
     int tasksCompleted,
     String currentTask,
     List<String> artifacts,
-    String lastSummary) {
+    String lastSummary,
+    List<String> decisions,
+    List<String> qualityContributions,
+    List<String> handoffs) {
 
-  private static final List<String> CUSTOM_AGENTS =
+  /** The custom spec agents; every other agent is a BMAD one. */
+  public static final List<String> CUSTOM_AGENTS =
       List.of(
           "spec-planner",
           "frontend-developer",
@@ -31,11 +38,14 @@ public record AgentState(
 
   public AgentState {
     artifacts = artifacts == null ? List.of() : List.copyOf(artifacts);
+    decisions = decisions == null ? List.of() : List.copyOf(decisions);
+    qualityContributions = qualityContributions == null ? List.of() : List.copyOf(qualityContributions);
+    handoffs = handoffs == null ? List.of() : List.copyOf(handoffs);
   }
 
   /** A new agent with no work done yet. */
   public static AgentState fresh(String agent) {
-    return new AgentState(
-        agent, CUSTOM_AGENTS.contains(agent) ? "custom" : "bmad", 0, null, List.of(), null);
+    return new AgentState(agent, CUSTOM_AGENTS.contains(agent) ? "custom" : "bmad", 0, null,
+        List.of(), null, List.of(), List.of(), List.of());
   }
 }

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param flags the state flags known so far
  * @param knownArtifacts the artifacts produced so far
  * @param lastAgent the agent of the last step before this phase, or null
+ * @param paused whether the project is paused when the phase starts
  */
 public record PhaseRequest(
     String projectId,
@@ -27,4 +28,5 @@ public record PhaseRequest(
     List<String> stories,
     Map<String, Boolean> flags,
     Map<String, ArtifactRef> knownArtifacts,
-    String lastAgent) {}
+    String lastAgent,
+    boolean paused) {}

@@ -1,5 +1,7 @@
 package io.bmadflow.workflows.phase;
 
+import io.bmadflow.workflows.gates.OperatorDecision;
+import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
@@ -12,4 +14,12 @@ public interface PhaseWorkflow {
 
   @WorkflowMethod
   PhaseResult run(PhaseRequest request);
+
+  /** An operator's decision on the gate this phase is waiting on (forwarded by the project). */
+  @SignalMethod
+  void operatorDecision(OperatorDecision decision);
+
+  /** Pauses before the next step, or resumes (forwarded by the project). */
+  @SignalMethod
+  void setPaused(boolean paused);
 }

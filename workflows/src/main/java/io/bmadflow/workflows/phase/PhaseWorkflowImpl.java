@@ -7,6 +7,10 @@ import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
 import io.bmadflow.workflows.definition.DefinitionStep;
 import io.bmadflow.workflows.definition.PhasePlan;
+import io.bmadflow.workflows.gates.GateRecord;
+import io.bmadflow.workflows.gates.GateResult;
+import io.bmadflow.workflows.gates.GateVerdict;
+import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.project.ProjectWorkflow;
 import io.bmadflow.workflows.project.StepFinished;
 import io.bmadflow.workflows.project.StepRecord;
@@ -18,8 +22,19 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Runs a phase's steps in order; see {@link PhaseWorkflow}. */
+/**
+ * Runs a phase's steps in order; see {@link PhaseWorkflow}.
+ *
+ * <p>Gates: when a step reports a gate that FAILs, the phase runs up to
+ * {@link #MAX_IMPROVEMENT_LOOPS} improvement loops (the fix steps, then the gate step again). The
+ * fix steps are the conditional steps right after the gate step (the {@code various} owners after
+ * the PO checklist, {@code address_qa_feedback} after QA), with their condition set; without
+ * such steps, the step before the gate redoes its work. A gate still failing then escalates: the
+ * phase waits for an operator to approve or waive it.
+ */
 public class PhaseWorkflowImpl implements PhaseWorkflow {
+  /** Improvement loops before a failing gate escalates to an operator. */
+  public static final int MAX_IMPROVEMENT_LOOPS = 3;
 
   private final AgentActivities agents =
       Workflow.newActivityStub(AgentActivities.class, ActivityProfiles.agentStep());
@@ -29,12 +44,16 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private final Map<String, Boolean> flags = new HashMap<>();
   private final Map<String, ArtifactRef> artifacts = new TreeMap<>();
   private final List<String> stories = new ArrayList<>();
+  private final Map<String, Integer> runs = new HashMap<>();
   private String lastAgent;
   private int stepRuns;
+  private boolean paused;
+  private OperatorDecision decision;
 
   @Override
   public PhaseResult run(PhaseRequest request) {
     this.request = request;
+    this.paused = this.paused || request.paused();
     this.project =
         Workflow.newExternalWorkflowStub(
             ProjectWorkflow.class, Workflow.getInfo().getParentWorkflowId().orElseThrow());
@@ -64,30 +83,101 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     return new PhaseResult(request.phase(), stepRuns);
   }
 
+  @Override
+  public void operatorDecision(OperatorDecision decision) {
+    this.decision = decision;
+  }
+
+  @Override
+  public void setPaused(boolean paused) {
+    this.paused = paused;
+  }
+
   private void runSteps(List<Integer> indexes, String storyId) {
-    for (int index : indexes) {
-      DefinitionStep step = request.definition().sequence().get(index);
+    for (int pos = 0; pos < indexes.size(); pos++) {
+      int index = indexes.get(pos);
+      DefinitionStep step = step(index);
+      Workflow.await(() -> !paused);
       if (!step.isAgentStep()) {
-        report(
-            new StepRecord(
-                index,
-                request.phase(),
-                step.label(),
-                null,
-                storyId,
-                StepRecord.COMPLETED,
-                "guidance step, no agent work",
-                null),
-            null);
+        report(record(index, storyId, null, StepRecord.COMPLETED, "guidance step, no agent work", null), null, null);
       } else if (step.condition() != null && !flags.getOrDefault(step.condition(), false)) {
         skip(index, storyId, "condition '" + step.condition() + "' is false");
       } else {
-        runAgent(index, step, storyId);
+        runGatedStep(indexes, pos, storyId);
       }
     }
   }
 
-  private void runAgent(int index, DefinitionStep step, String storyId) {
+  /** Runs an agent step and, when it reports a gate, the gate's loops and escalation. */
+  private void runGatedStep(List<Integer> indexes, int pos, String storyId) {
+    int index = indexes.get(pos);
+    AgentStepResult result = runAgent(index, storyId);
+    GateResult gate = result.gate();
+    if (gate == null) {
+      report(completed(index, storyId, result), result, null);
+      return;
+    }
+    List<Integer> fixSteps = fixSteps(indexes, pos);
+    GateVerdict verdict = GateVerdict.of(gate);
+    int attempts = 1;
+    while (verdict == GateVerdict.FAIL && attempts <= MAX_IMPROVEMENT_LOOPS) {
+      report(completed(index, storyId, result), result, null);
+      setFixFlags(fixSteps, true);
+      for (int fix : fixSteps) {
+        Workflow.await(() -> !paused);
+        AgentStepResult fixed = runAgent(fix, storyId);
+        report(completed(fix, storyId, fixed), fixed, null);
+      }
+      result = runAgent(index, storyId);
+      gate = result.gate() != null ? result.gate() : gate;
+      verdict = GateVerdict.of(gate);
+      attempts++;
+    }
+    String decidedBy = "agent";
+    String note = String.join("; ", gate.issues());
+    if (verdict == GateVerdict.FAIL) {
+      String gateId = gateId(index, storyId);
+      project.gateWaiting(new GateRecord(gateId, request.phase(), gate.gate(), result.agent(), verdict,
+          gate.score(), attempts, null, note));
+      Workflow.await(() -> decision != null && (decision.gateId() == null || decision.gateId().equals(gateId)));
+      verdict = OperatorDecision.WAIVE.equals(decision.action()) ? GateVerdict.WAIVED : GateVerdict.PASS;
+      decidedBy = "operator";
+      note = decision.action() + " by " + decision.by() + ": " + decision.reason();
+      decision = null;
+    }
+    // A passed gate clears the fix flags; CONCERNS keeps them, so the fix steps run once.
+    setFixFlags(fixSteps, verdict == GateVerdict.CONCERNS);
+    report(completed(index, storyId, result), result, new GateRecord(gateId(index, storyId), request.phase(),
+        gate.gate(), result.agent(), verdict, gate.score(), attempts, decidedBy, note));
+  }
+
+  /** The steps that fix what a gate found: its conditional successors, else its predecessor. */
+  private List<Integer> fixSteps(List<Integer> indexes, int gatePos) {
+    List<Integer> fixes = new ArrayList<>();
+    for (int pos = gatePos + 1; pos < indexes.size(); pos++) {
+      DefinitionStep next = step(indexes.get(pos));
+      if (!next.isAgentStep() || next.condition() == null) {
+        break;
+      }
+      fixes.add(indexes.get(pos));
+    }
+    if (fixes.isEmpty() && gatePos > 0 && step(indexes.get(gatePos - 1)).isAgentStep()) {
+      fixes.add(indexes.get(gatePos - 1));
+    }
+    return fixes;
+  }
+
+  private void setFixFlags(List<Integer> fixSteps, boolean value) {
+    for (int fix : fixSteps) {
+      String condition = step(fix).condition();
+      if (condition != null) {
+        flags.put(condition, value);
+      }
+    }
+  }
+
+  private AgentStepResult runAgent(int index, String storyId) {
+    DefinitionStep step = step(index);
     String agent = resolveAgent(step.agent());
     AgentStepRequest stepRequest =
         new AgentStepRequest(
@@ -113,30 +203,33 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       }
     }
     lastAgent = agent;
-    report(
-        new StepRecord(
-            index,
-            request.phase(),
-            step.label(),
-            agent,
-            storyId,
-            StepRecord.COMPLETED,
-            result.summary(),
-            result.executedBy()),
-        result);
+    return result;
+  }
+
+  private StepRecord completed(int index, String storyId, AgentStepResult result) {
+    return record(index, storyId, result.agent(), StepRecord.COMPLETED, result.summary(), result.executedBy());
   }
 
   private void skip(int index, String storyId, String why) {
-    DefinitionStep step = request.definition().sequence().get(index);
-    report(
-        new StepRecord(
-            index, request.phase(), step.label(), null, storyId, StepRecord.SKIPPED, why, null),
-        null);
+    report(record(index, storyId, null, StepRecord.SKIPPED, why, null), null, null);
   }
 
-  private void report(StepRecord record, AgentStepResult result) {
-    project.stepFinished(new StepFinished(record, result));
+  private StepRecord record(int index, String storyId, String agent, String outcome, String detail, String executedBy) {
+    int attempt = runs.merge(index + "#" + storyId, 1, Integer::sum);
+    return new StepRecord(index, request.phase(), step(index).label(), agent, storyId, outcome, detail, executedBy, attempt);
+  }
+
+  private void report(StepRecord record, AgentStepResult result, GateRecord gate) {
+    project.stepFinished(new StepFinished(record, result, gate));
     stepRuns++;
+  }
+
+  private DefinitionStep step(int index) {
+    return request.definition().sequence().get(index);
+  }
+
+  private static String gateId(int index, String storyId) {
+    return index + (storyId == null ? "" : "#" + storyId);
   }
 
   private String handoffPrompt(String agent) {

@@ -3,6 +3,7 @@ package io.bmadflow.workflows.project;
 import io.bmadflow.workflows.agents.AgentState;
 import io.bmadflow.workflows.agents.ArtifactRef;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
+import io.bmadflow.workflows.gates.GateRecord;
 import java.util.List;
 import java.util.Map;
 
@@ -27,6 +28,12 @@ import java.util.Map;
  * @param steps the outcome of every step so far
  * @param communicationLog the handoffs so far
  * @param checkpoints the checkpoints committed so far
+ * @param decisions the decision log, append-only
+ * @param risks the risk log, append-only
+ * @param gates the gates decided so far
+ * @param pendingGate a gate waiting for an operator decision, or null
+ * @param paused whether an operator paused the project
+ * @param runs how many runs (continue-as-new generations) the project has had
  */
 public record ProjectSnapshot(
     String projectId,
@@ -43,7 +50,19 @@ public record ProjectSnapshot(
     Map<String, Boolean> flags,
     List<StepRecord> steps,
     List<Handoff> communicationLog,
-    List<CheckpointRef> checkpoints) {
+    List<CheckpointRef> checkpoints,
+    List<Decision> decisions,
+    List<Risk> risks,
+    List<GateRecord> gates,
+    GateRecord pendingGate,
+    boolean paused,
+    int runs) {
+
+  public ProjectSnapshot {
+    decisions = decisions == null ? List.of() : decisions;
+    risks = risks == null ? List.of() : risks;
+    gates = gates == null ? List.of() : gates;
+  }
 
   /** Progress from 0 to 1. */
   public double progress() {

@@ -1,13 +1,21 @@
 package io.bmadflow.workflows.project;
 
+import io.bmadflow.workflows.gates.GateRecord;
+import io.bmadflow.workflows.gates.OperatorDecision;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
+import io.temporal.workflow.UpdateMethod;
+import io.temporal.workflow.UpdateValidatorMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
 /**
  * One BMAD project: runs the phases of its definition in order as child workflows, owns the
  * project state and checkpoints it to S3 at every phase transition.
+ *
+ * <p>Operator surface: updates to decide an escalated gate, record a decision and report a risk
+ * (each validated before it is accepted, so a bad request is refused without touching history),
+ * signals to pause and resume (usable from the Temporal Web UI), and queries.
  */
 @WorkflowInterface
 public interface ProjectWorkflow {
@@ -19,7 +27,48 @@ public interface ProjectWorkflow {
   @QueryMethod
   ProjectSnapshot state();
 
+  /** Progress from 0 to 1. */
+  @QueryMethod
+  double progress();
+
+  /** The label of the current or last step. */
+  @QueryMethod
+  String currentStep();
+
   /** Sent by a phase workflow when one of its steps finished; the project applies it. */
   @SignalMethod
   void stepFinished(StepFinished event);
+
+  /** Sent by a phase workflow when a gate escalated and waits for an operator. */
+  @SignalMethod
+  void gateWaiting(GateRecord gate);
+
+  /** Approves or waives the gate that waits for an operator; returns the gate id. */
+  @UpdateMethod
+  String decideGate(OperatorDecision decision);
+
+  @UpdateValidatorMethod(updateName = "decideGate")
+  void validateDecideGate(OperatorDecision decision);
+
+  /** Appends a decision to the log; returns its id. */
+  @UpdateMethod
+  String addDecision(Decision decision);
+
+  @UpdateValidatorMethod(updateName = "addDecision")
+  void validateAddDecision(Decision decision);
+
+  /** Appends a risk to the log; returns its id. */
+  @UpdateMethod
+  String reportRisk(Risk risk);
+
+  @UpdateValidatorMethod(updateName = "reportRisk")
+  void validateReportRisk(Risk risk);
+
+  /** Pauses the project before its next step. */
+  @SignalMethod
+  void pause(String reason);
+
+  /** Resumes a paused project. */
+  @SignalMethod
+  void resume(String reason);
 }

@@ -3,6 +3,7 @@ package io.bmadflow.workflows.project;
 import io.bmadflow.workflows.ActivityProfiles;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.agents.AgentState;
 import io.bmadflow.workflows.agents.AgentStepResult;
@@ -17,6 +18,8 @@ import io.bmadflow.workflows.checkpoint.CheckpointType;
 import io.bmadflow.workflows.definition.PhasePlan;
 import io.bmadflow.workflows.definition.PhasePlan.PhaseSteps;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
+import io.bmadflow.workflows.gates.GateRecord;
+import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.phase.PhaseRequest;
 import io.bmadflow.workflows.phase.PhaseResult;
 import io.bmadflow.workflows.phase.PhaseWorkflow;
@@ -32,7 +35,16 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 
-/** Runs a project's phases in order and checkpoints at each transition; see {@link ProjectWorkflow}. */
+/**
+ * Runs a project's phases in order and checkpoints at each transition; see {@link ProjectWorkflow}.
+ *
+ * <p>Evolving this class: running projects replay their history through it, so a change that
+ * adds, removes or reorders commands (activities, child workflows, signals to other workflows,
+ * timers, search-attribute upserts) must be wrapped in
+ * {@code Workflow.getVersion("kebab-change-id", Workflow.DEFAULT_VERSION, n)} with the old path
+ * kept for old histories; {@code RecordedHistoriesTest} replays the recorded histories in
+ * {@code worker/src/test/resources/histories/} and fails on a change that breaks them.
+ */
 public class ProjectWorkflowImpl implements ProjectWorkflow {
   /** The phase name a finished project reports. */
   public static final String COMPLETE = "complete";
@@ -56,7 +68,15 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private final Set<String> stepKeys = new LinkedHashSet<>();
   private final List<Handoff> communicationLog = new ArrayList<>();
   private final List<CheckpointRef> checkpointRefs = new ArrayList<>();
+  private final List<Decision> decisions = new ArrayList<>();
+  private final List<Risk> risks = new ArrayList<>();
+  private final List<GateRecord> gates = new ArrayList<>();
+  private GateRecord pendingGate;
+  private boolean paused;
+  private int runs = 1;
   private String lastAgent;
+  private String currentPhaseWorkflowId;
+  private Integer searchAttributesVersion;
 
   @Override
   public ProjectResult run(ProjectRequest request) {
@@ -72,18 +92,32 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     projectId = request.projectId();
     definition = request.definition();
     workspace = request.workspace();
+    if (request.carried() != null) {
+      restore(request.carried());
+    }
     List<PhaseSteps> plan = PhasePlan.of(definition);
+    phases.clear();
     plan.forEach(p -> phases.add(p.phase().wire()));
+    int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
 
-    for (int i = 0; i < plan.size(); i++) {
+    for (int i = request.nextPhase(); i < plan.size(); i++) {
+      WorkflowInfo info = Workflow.getInfo();
+      if (i > request.nextPhase() && (info.isContinueAsNewSuggested() || info.getHistoryLength() > maxEvents)) {
+        log.info("project {}: continuing as new before phase {} ({} history events)", projectId,
+            plan.get(i).phase().wire(), info.getHistoryLength());
+        runs++;
+        Workflow.continueAsNew(new ProjectRequest(projectId, definition, workspace, request.maxHistoryEvents(), state(), i));
+      }
       PhaseSteps phaseSteps = plan.get(i);
       phase = phaseSteps.phase().wire();
+      upsertSearchAttributes();
       log.info("project {}: phase {} starts", projectId, phase);
+      currentPhaseWorkflowId = ProjectIds.phaseWorkflowId(projectId, phase) + (runs > 1 ? "-run" + runs : "");
       PhaseWorkflow child =
           Workflow.newChildWorkflowStub(
               PhaseWorkflow.class,
               ChildWorkflowOptions.newBuilder()
-                  .setWorkflowId(ProjectIds.phaseWorkflowId(projectId, phase))
+                  .setWorkflowId(currentPhaseWorkflowId)
                   .setTaskQueue(TaskQueues.ORCHESTRATION)
                   .build());
       PhaseResult result =
@@ -97,9 +131,11 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
                   List.copyOf(stories),
                   Map.copyOf(flags),
                   Map.copyOf(artifacts),
-                  lastAgent));
+                  lastAgent,
+                  paused));
       // Every step signal is in history before the child's completion; wait until all are applied.
       Workflow.await(() -> stepRunsIn(result.phase()) >= result.stepRuns());
+      currentPhaseWorkflowId = null;
       String from = phase;
       boolean last = i == plan.size() - 1;
       if (last) {
@@ -111,7 +147,29 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
           CheckpointPriority.MEDIUM,
           "phase transition " + from + " -> " + to);
     }
+    upsertSearchAttributes();
     return new ProjectResult(state());
+  }
+
+  private void restore(ProjectSnapshot carried) {
+    phase = carried.phase();
+    step = carried.step();
+    artifacts.putAll(carried.artifacts());
+    agents.putAll(carried.agents());
+    stories.addAll(carried.stories());
+    flags.putAll(carried.flags());
+    steps.addAll(carried.steps());
+    carried.steps().forEach(s -> stepKeys.add(s.phase() + "/" + s.key()));
+    communicationLog.addAll(carried.communicationLog());
+    checkpointRefs.addAll(carried.checkpoints());
+    decisions.addAll(carried.decisions());
+    risks.addAll(carried.risks());
+    gates.addAll(carried.gates());
+    paused = carried.paused();
+    runs = carried.runs() + 1;
+    if (!steps.isEmpty()) {
+      lastAgent = steps.stream().filter(s -> s.agent() != null).reduce((a, b) -> b).map(StepRecord::agent).orElse(null);
+    }
   }
 
   @Override
@@ -124,14 +182,30 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         phase,
         step,
         steps.size(),
-        definition == null ? 0 : PhasePlan.plannedStepRuns(definition, stories.size()),
+        definition == null ? 0 : Math.max(steps.size(), PhasePlan.plannedStepRuns(definition, stories.size())),
         Map.copyOf(artifacts),
         Map.copyOf(agents),
         List.copyOf(stories),
         Map.copyOf(flags),
         List.copyOf(steps),
         List.copyOf(communicationLog),
-        List.copyOf(checkpointRefs));
+        List.copyOf(checkpointRefs),
+        List.copyOf(decisions),
+        List.copyOf(risks),
+        List.copyOf(gates),
+        pendingGate,
+        paused,
+        runs);
+  }
+
+  @Override
+  public double progress() {
+    return state().progress();
+  }
+
+  @Override
+  public String currentStep() {
+    return step;
   }
 
   @Override
@@ -143,27 +217,161 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     steps.add(record);
     step = record.label();
     AgentStepResult result = event.result();
-    if (result == null) {
-      return;
+    if (result != null) {
+      applyAgentResult(record, result);
     }
+    GateRecord gate = event.gate();
+    if (gate != null) {
+      gates.add(gate);
+      if (pendingGate != null && pendingGate.gateId().equals(gate.gateId())) {
+        pendingGate = null;
+      }
+      agents.computeIfPresent(gate.agent(), (name, a) -> withQuality(a, gate.gateId() + ": " + gate.verdict()));
+    }
+    upsertSearchAttributes();
+  }
+
+  private void applyAgentResult(StepRecord record, AgentStepResult result) {
     String agent = result.agent();
+    AgentState before = agents.getOrDefault(agent, AgentState.fresh(agent));
+    List<String> handoffs = new ArrayList<>(before.handoffs());
     if (lastAgent != null && !lastAgent.equals(agent)) {
       communicationLog.add(new Handoff(lastAgent, agent, record.phase(), handoffText(agent)));
+      String handoff = lastAgent + " -> " + agent;
+      handoffs.add(handoff);
+      agents.computeIfPresent(lastAgent, (name, a) -> new AgentState(a.agent(), a.kind(), a.tasksCompleted(),
+          a.currentTask(), a.artifacts(), a.lastSummary(), a.decisions(), a.qualityContributions(), append(a.handoffs(), handoff)));
     }
     lastAgent = agent;
     result.artifacts().forEach(a -> artifacts.put(a.path(), a));
     flags.putAll(result.flags());
     result.stories().stream().filter(s -> !stories.contains(s)).forEach(stories::add);
-    AgentState before = agents.getOrDefault(agent, AgentState.fresh(agent));
     List<String> produced = new ArrayList<>(before.artifacts());
-    result.artifacts().stream()
-        .map(ArtifactRef::path)
-        .filter(p -> !produced.contains(p))
-        .forEach(produced::add);
-    agents.put(
-        agent,
-        new AgentState(
-            agent, before.kind(), before.tasksCompleted() + 1, null, produced, result.summary()));
+    result.artifacts().stream().map(ArtifactRef::path).filter(p -> !produced.contains(p)).forEach(produced::add);
+    List<String> decided = new ArrayList<>(before.decisions());
+    for (Decision d : result.decisions()) {
+      Decision logged = new Decision("D" + (decisions.size() + 1), d.title(), d.rationale(), agent, d.critical(), record.phase());
+      decisions.add(logged);
+      decided.add(logged.id());
+    }
+    for (Risk r : result.risks()) {
+      risks.add(new Risk("R" + (risks.size() + 1), r.title(), r.probability(), r.impact(), agent, record.phase()));
+    }
+    agents.put(agent, new AgentState(agent, before.kind(), before.tasksCompleted() + 1, null, produced,
+        result.summary(), decided, before.qualityContributions(), handoffs));
+  }
+
+  private static AgentState withQuality(AgentState a, String contribution) {
+    return new AgentState(a.agent(), a.kind(), a.tasksCompleted(), a.currentTask(), a.artifacts(), a.lastSummary(),
+        a.decisions(), append(a.qualityContributions(), contribution), a.handoffs());
+  }
+
+  private static List<String> append(List<String> list, String item) {
+    List<String> out = new ArrayList<>(list);
+    out.add(item);
+    return out;
+  }
+
+  @Override
+  public void gateWaiting(GateRecord gate) {
+    pendingGate = gate;
+    log.warn("project {}: gate {} ({}) still fails after {} attempts; waiting for an operator to approve or waive it",
+        projectId, gate.gateId(), gate.kind(), gate.attempts());
+    upsertSearchAttributes();
+  }
+
+  @Override
+  public void validateDecideGate(OperatorDecision decision) {
+    if (pendingGate == null) {
+      throw new IllegalArgumentException("project " + projectId + " has no gate waiting for a decision");
+    }
+    if (decision.gateId() != null && !decision.gateId().equals(pendingGate.gateId())) {
+      throw new IllegalArgumentException("gate " + decision.gateId() + " is not waiting; the waiting gate is " + pendingGate.gateId());
+    }
+    if (!OperatorDecision.APPROVE.equals(decision.action()) && !OperatorDecision.WAIVE.equals(decision.action())) {
+      throw new IllegalArgumentException("a gate decision is approve or waive, not " + decision.action());
+    }
+  }
+
+  @Override
+  public String decideGate(OperatorDecision decision) {
+    String gateId = pendingGate.gateId();
+    Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId)
+        .operatorDecision(new OperatorDecision(gateId, decision.action(), decision.by(), decision.reason()));
+    return gateId;
+  }
+
+  @Override
+  public void validateAddDecision(Decision decision) {
+    if (decision == null || decision.title() == null || decision.title().isBlank()) {
+      throw new IllegalArgumentException("a decision needs a title");
+    }
+  }
+
+  @Override
+  public String addDecision(Decision decision) {
+    Decision logged = new Decision("D" + (decisions.size() + 1), decision.title(), decision.rationale(),
+        decision.madeBy() == null ? "operator" : decision.madeBy(), decision.critical(), phase);
+    decisions.add(logged);
+    return logged.id();
+  }
+
+  @Override
+  public void validateReportRisk(Risk risk) {
+    if (risk == null || risk.title() == null || risk.title().isBlank()) {
+      throw new IllegalArgumentException("a risk needs a title");
+    }
+  }
+
+  @Override
+  public String reportRisk(Risk risk) {
+    Risk logged = new Risk("R" + (risks.size() + 1), risk.title(), risk.probability(), risk.impact(),
+        risk.reportedBy() == null ? "operator" : risk.reportedBy(), phase);
+    risks.add(logged);
+    return logged.id();
+  }
+
+  @Override
+  public void pause(String reason) {
+    setPaused(true, reason);
+  }
+
+  @Override
+  public void resume(String reason) {
+    setPaused(false, reason);
+  }
+
+  private void setPaused(boolean value, String reason) {
+    if (paused == value) {
+      return;
+    }
+    paused = value;
+    log.info("project {} {}: {}", projectId, value ? "paused" : "resumed", reason);
+    if (currentPhaseWorkflowId != null) {
+      Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).setPaused(value);
+    }
+    upsertSearchAttributes();
+  }
+
+  /** Keeps the Web UI's search attributes current, when the project was started with them. */
+  private void upsertSearchAttributes() {
+    if (searchAttributesVersion == null) {
+      searchAttributesVersion = Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1);
+    }
+    if (searchAttributesVersion < 1 || !Workflow.getTypedSearchAttributes().containsKey(SearchAttributes.PROJECT)) {
+      return;
+    }
+    String status = pendingGate != null ? "waiting-for-operator" : paused ? "paused" : COMPLETE.equals(phase) ? "complete" : "running";
+    var updates = new ArrayList<io.temporal.common.SearchAttributeUpdate<?>>();
+    updates.add(SearchAttributes.PHASE.valueSet(phase));
+    updates.add(SearchAttributes.STATUS.valueSet(status));
+    if (step != null) {
+      updates.add(SearchAttributes.STEP.valueSet(step));
+    }
+    if (!checkpointRefs.isEmpty()) {
+      updates.add(SearchAttributes.LAST_CHECKPOINT.valueSet(checkpointRefs.get(checkpointRefs.size() - 1).checkpointId()));
+    }
+    Workflow.upsertTypedSearchAttributes(updates.toArray(new io.temporal.common.SearchAttributeUpdate<?>[0]));
   }
 
   private String handoffText(String agent) {
@@ -194,6 +402,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
             checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1).checkpointId());
     CheckpointRef ref = checkpoints.createCheckpoint(request);
     checkpointRefs.add(ref);
+    upsertSearchAttributes();
     log.info("project {}: checkpoint {} committed ({})", projectId, ref.checkpointId(), reason);
   }
 }

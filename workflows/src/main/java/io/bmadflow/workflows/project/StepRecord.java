@@ -11,6 +11,7 @@ package io.bmadflow.workflows.project;
  * @param outcome {@code completed} or {@code skipped}
  * @param detail the agent's summary, or why the step was skipped
  * @param executedBy the worker identity that ran it, or null when skipped
+ * @param attempt 1, or the run number when a gate's improvement loop ran the step again
  */
 public record StepRecord(
     int stepIndex,
@@ -20,13 +21,25 @@ public record StepRecord(
     String storyId,
     String outcome,
     String detail,
-    String executedBy) {
+    String executedBy,
+    int attempt) {
 
   public static final String COMPLETED = "completed";
   public static final String SKIPPED = "skipped";
 
-  /** The key that identifies this step run: the same step runs once per story in a loop. */
-  public String key() {
+  /** The record of a step's first run. */
+  public StepRecord(int stepIndex, String phase, String label, String agent, String storyId,
+      String outcome, String detail, String executedBy) {
+    this(stepIndex, phase, label, agent, storyId, outcome, detail, executedBy, 1);
+  }
+
+  /** The step's id within the project: its index, and its story inside a story loop. */
+  public String stepId() {
     return stepIndex + (storyId == null ? "" : "#" + storyId);
+  }
+
+  /** The key that identifies this step run: a step runs once per story, and again in gate loops. */
+  public String key() {
+    return stepId() + (attempt <= 1 ? "" : "@" + attempt);
   }
 }
