@@ -9,7 +9,10 @@ import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
+import io.bmadflow.workflows.gates.OperatorDecision;
+import io.bmadflow.workflows.project.Decision;
 import io.bmadflow.workflows.project.ProjectRequest;
+import io.bmadflow.workflows.project.Risk;
 import io.bmadflow.workflows.project.ProjectResult;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.project.ProjectWorkflow;
@@ -55,12 +58,19 @@ public final class BmadflowClient {
    * @throws BmadflowException when the project is already running
    */
   public String start(String projectId, WorkflowDefinition definition, String workspace) {
+    return start(new ProjectRequest(projectId, definition, workspace));
+  }
+
+  /** Starts a project from a full request (for tuning such as {@code maxHistoryEvents}). */
+  public String start(ProjectRequest request) {
+    String projectId = request.projectId();
+    WorkflowDefinition definition = request.definition();
+    String workspace = request.workspace();
     String workflowId = ProjectIds.workflowId(projectId);
     WorkflowOptions.Builder options = WorkflowOptions.newBuilder()
         .setWorkflowId(workflowId)
         .setTaskQueue(TaskQueues.ORCHESTRATION)
         .setMemo(Map.of("definition", definition.id(), "workspace", workspace == null ? "(worker default)" : workspace));
-    ProjectRequest request = new ProjectRequest(projectId, definition, workspace);
     try {
       try {
         return WorkflowClient.start(temporal.newWorkflowStub(ProjectWorkflow.class, options
@@ -157,7 +167,61 @@ public final class BmadflowClient {
         snapshot == null ? 0 : snapshot.progress(),
         checkpoints.size(),
         checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1).checkpointId(),
-        note);
+        note,
+        snapshot != null && snapshot.paused(),
+        snapshot == null || snapshot.pendingGate() == null ? null
+            : snapshot.pendingGate().gateId() + " (" + snapshot.pendingGate().kind() + " by " + snapshot.pendingGate().agent()
+                + ", " + snapshot.pendingGate().attempts() + " attempts)",
+        snapshot == null ? 0 : snapshot.decisions().size(),
+        snapshot == null ? 0 : snapshot.risks().size(),
+        snapshot == null ? 0 : snapshot.risks().stream().mapToInt(Risk::score).max().orElse(0));
+  }
+
+  /** Approves or waives the gate a project waits on; returns the gate id. */
+  public String decideGate(String projectId, OperatorDecision decision) {
+    return update(projectId, "gate " + decision.action(), p -> p.decideGate(decision));
+  }
+
+  /** Records a decision; returns its id. */
+  public String addDecision(String projectId, Decision decision) {
+    return update(projectId, "decision add", p -> p.addDecision(decision));
+  }
+
+  /** Records a risk; returns its id. */
+  public String reportRisk(String projectId, Risk risk) {
+    return update(projectId, "risk add", p -> p.reportRisk(risk));
+  }
+
+  /** Pauses a project before its next step. */
+  public void pause(String projectId, String reason) {
+    update(projectId, "pause", p -> {
+      p.pause(reason);
+      return null;
+    });
+  }
+
+  /** Resumes a paused project. */
+  public void resume(String projectId, String reason) {
+    update(projectId, "resume", p -> {
+      p.resume(reason);
+      return null;
+    });
+  }
+
+  private ProjectWorkflow project(String projectId) {
+    return temporal.newWorkflowStub(ProjectWorkflow.class, ProjectIds.workflowId(projectId));
+  }
+
+  private String update(String projectId, String what, java.util.function.Function<ProjectWorkflow, String> call) {
+    try {
+      return call.apply(project(projectId));
+    } catch (io.temporal.client.WorkflowUpdateException e) {
+      Throwable cause = e.getCause();
+      String message = cause instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(cause);
+      throw new BmadflowException("project " + projectId + ": " + what + " refused: " + message, e);
+    } catch (io.temporal.client.WorkflowNotFoundException e) {
+      throw new BmadflowException("project " + projectId + " has no running workflow; see `bmadflow status --project " + projectId + "`", e);
+    }
   }
 
   /** The project's committed checkpoints in storage, oldest first. */

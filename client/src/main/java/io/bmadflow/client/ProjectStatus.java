@@ -16,6 +16,11 @@ package io.bmadflow.client;
  * @param checkpoints how many checkpoints the project has committed
  * @param lastCheckpoint the id of the newest one, or null
  * @param note anything the operator should know (why phase is unknown), or null
+ * @param paused whether an operator paused it
+ * @param pendingGate the gate waiting for an operator decision, or null
+ * @param decisions how many decisions are logged
+ * @param risks how many risks are logged, and the highest score among them
+ * @param highestRisk the highest risk score (probability x impact), 0 when none
  */
 public record ProjectStatus(
     String projectId,
@@ -29,4 +34,9 @@ public record ProjectStatus(
     double progress,
     int checkpoints,
     String lastCheckpoint,
-    String note) {}
+    String note,
+    boolean paused,
+    String pendingGate,
+    int decisions,
+    int risks,
+    int highestRisk) {}

@@ -38,8 +38,11 @@ final class StackFixture implements AutoCloseable {
   }
 
   BmadflowWorker worker(String name, long stepMs) {
-    return BmadflowWorker.start(temporal, store,
-        new BmadflowWorker.Options(name, workspaces, new BuiltInAgentRunner(Duration.ofMillis(stepMs))));
+    return worker(name, new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
+  }
+
+  BmadflowWorker worker(String name, io.bmadflow.activities.agents.AgentRunner agents) {
+    return BmadflowWorker.start(temporal, store, new BmadflowWorker.Options(name, workspaces, agents));
   }
 
   void start(String projectId, Path workspace) {

@@ -4,6 +4,9 @@ import io.bmadflow.activities.Workspace;
 import io.bmadflow.workflows.agents.AgentStepRequest;
 import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.gates.GateResult;
+import io.bmadflow.workflows.project.Decision;
+import io.bmadflow.workflows.project.Risk;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,6 +39,9 @@ public final class BuiltInAgentRunner implements AgentRunner {
     List<ArtifactRef> written = new ArrayList<>();
     List<String> stories = List.of();
     Map<String, Boolean> flags = new TreeMap<>();
+    GateResult gate = null;
+    List<Decision> decisions = new ArrayList<>();
+    List<Risk> risks = new ArrayList<>();
     String agent = request.agent();
     String action = request.action() == null ? "" : request.action();
     String story = request.storyId();
@@ -71,6 +77,7 @@ public final class BuiltInAgentRunner implements AgentRunner {
                 + "reviewer: qa\nquality_score: 100\ntop_issues: []\n"));
         written.add(workspace.write(storyPath(story), storyDoc(request, story, "Done", inputs)));
         flags.put("qa_left_unchecked_items", false);
+        gate = new GateResult(GateResult.QA_GATE, "PASS", 100, List.of());
         summary = "QA gate PASS for story " + story + " (quality score 100)";
       }
       default -> {
@@ -80,6 +87,7 @@ public final class BuiltInAgentRunner implements AgentRunner {
                   "Overall readiness: APPROVED\n\n| Section | Status |\n|---|---|\n"
                       + "| Project setup | PASS |\n| Architecture | PASS |\n| Stories | PASS |\n")));
           flags.put("po_checklist_issues", false);
+          gate = new GateResult(GateResult.PO_CHECKLIST, "APPROVED", null, List.of());
           summary = "validated all artifacts: APPROVED";
         } else {
           String target = request.creates() != null ? request.creates() : request.updates();
@@ -88,12 +96,21 @@ public final class BuiltInAgentRunner implements AgentRunner {
               body(agent))));
           if ("architect".equals(agent)) {
             flags.put("architecture_suggests_prd_changes", false);
+            decisions.add(new Decision(null, "Tech stack: TypeScript with React and Node.js, PostgreSQL, S3",
+                "one language across the stack; managed storage", agent, true, null));
+            risks.add(new Risk(null, "Third-party API rate limits slow the core workflow", 2, 3, agent, null));
+          }
+          if ("pm".equals(agent) && request.creates() != null) {
+            risks.add(new Risk(null, "Scope grows beyond the two epics", 3, 2, agent, null));
+          }
+          if (agent.startsWith("spec-") && !"spec-planner".equals(agent)) {
+            gate = new GateResult(GateResult.SPEC_SCORE, null, 92, List.of());
           }
           summary = (request.creates() != null ? "created " : "updated ") + path;
         }
       }
     }
-    return new AgentStepResult(agent, written, stories, flags, summary, null);
+    return new AgentStepResult(agent, written, stories, flags, summary, null, gate, decisions, risks);
   }
 
   private void work(Runnable progress) {

@@ -21,7 +21,16 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     version = "bmadflow 0.1.0",
     description = "Runs BMAD-method delivery workflows on Temporal with checkpoints in S3.",
-    subcommands = {StartCommand.class, StatusCommand.class, CheckpointCommand.class})
+    subcommands = {
+      StartCommand.class,
+      StatusCommand.class,
+      CheckpointCommand.class,
+      OperatorCommands.Gate.class,
+      OperatorCommands.DecisionCommand.class,
+      OperatorCommands.RiskCommand.class,
+      OperatorCommands.Pause.class,
+      OperatorCommands.Resume.class
+    })
 public class BmadflowCommand implements Runnable {
   public static final int OK = 0;
   public static final int FAILED = 1;

@@ -40,6 +40,15 @@ public class StatusCommand implements Callable<Integer> {
             status.stepsCompleted(), status.stepsPlanned(), status.progress() * 100);
         out.printf("checkpoints: %d%s%n", status.checkpoints(),
             status.lastCheckpoint() == null ? "" : ", last " + status.lastCheckpoint());
+        out.printf("logs:       %d decisions, %d risks%s%n", status.decisions(), status.risks(),
+            status.risks() == 0 ? "" : " (highest score " + status.highestRisk() + ")");
+        if (status.paused()) {
+          out.println("paused:     yes (`bmadflow resume --project " + status.projectId() + "`)");
+        }
+        if (status.pendingGate() != null) {
+          out.printf("waiting:    gate %s; decide with `bmadflow gate approve|waive --project %s --reason ...`%n",
+              status.pendingGate(), status.projectId());
+        }
       }
       if (status.note() != null) {
         out.printf("note:       %s%n", status.note());

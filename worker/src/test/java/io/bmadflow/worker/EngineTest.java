@@ -1,0 +1,130 @@
+package io.bmadflow.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bmadflow.activities.agents.AgentRunner;
+import io.bmadflow.activities.agents.BuiltInAgentRunner;
+import io.bmadflow.infra.definition.DefinitionLoader;
+import io.bmadflow.workflows.agents.AgentStepResult;
+import io.bmadflow.workflows.gates.GateRecord;
+import io.bmadflow.workflows.gates.GateResult;
+import io.bmadflow.workflows.gates.GateVerdict;
+import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
+import io.bmadflow.workflows.project.ProjectRequest;
+import io.bmadflow.workflows.project.ProjectSnapshot;
+import io.bmadflow.workflows.project.StepRecord;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The BMAD engine's operator surface and gates, end to end on the test server. */
+class EngineTest {
+  @TempDir static Path dataDir;
+  static StackFixture fixture;
+
+  /** The built-in agents, except that QA fails story 1.1 every time (a stubborn defect). */
+  static final AgentRunner QA_FAILS_STORY_1_1 = new AgentRunner() {
+    final BuiltInAgentRunner builtIn = new BuiltInAgentRunner(Duration.ofMillis(20));
+
+    @Override
+    public AgentStepResult run(io.bmadflow.workflows.agents.AgentStepRequest request, io.bmadflow.activities.Workspace workspace, Runnable progress) {
+      AgentStepResult result = builtIn.run(request, workspace, progress);
+      if ("review_implementation".equals(request.action()) && "1.1".equals(request.storyId())) {
+        return new AgentStepResult(result.agent(), result.artifacts(), result.stories(), java.util.Map.of(),
+            "QA gate FAIL for story 1.1", null, new GateResult(GateResult.QA_GATE, "FAIL", 40, List.of("AC2 has no test")),
+            List.of(), List.of());
+      }
+      return result;
+    }
+  };
+
+  @BeforeAll
+  static void start() throws Exception {
+    fixture = new StackFixture(dataDir);
+  }
+
+  @AfterAll
+  static void stop() {
+    fixture.close();
+  }
+
+  @Test
+  void aFailingGateLoopsThenEscalatesAndAnOperatorReleasesIt() throws Exception {
+    try (BmadflowWorker worker = fixture.worker("gates", QA_FAILS_STORY_1_1)) {
+      fixture.start("gate-loop", null);
+      ProjectSnapshot waiting = fixture.awaitState("gate-loop", s -> s.pendingGate() != null);
+      GateRecord pending = waiting.pendingGate();
+      assertEquals(GateResult.QA_GATE, pending.kind());
+      assertEquals(PhaseWorkflowImpl.MAX_IMPROVEMENT_LOOPS + 1, pending.attempts());
+      long fixes = waiting.steps().stream().filter(s -> s.label().equals("dev: address_qa_feedback") && "1.1".equals(s.storyId())).count();
+      assertEquals(PhaseWorkflowImpl.MAX_IMPROVEMENT_LOOPS, fixes, "one fix per improvement loop");
+      var status = fixture.cli("status", "--project", "gate-loop");
+      assertTrue(status.out().contains("waiting:    gate " + pending.gateId()), status.out());
+      var wrongGate = fixture.cli("gate", "approve", "--project", "gate-loop", "--gate", "99", "--reason", "x");
+      assertEquals(1, wrongGate.code());
+      assertTrue(wrongGate.err().contains("is not waiting"), wrongGate.err());
+
+      var approve = fixture.cli("gate", "waive", "--project", "gate-loop", "--reason", "accepted for the demo");
+      assertEquals(0, approve.code(), approve.err());
+      ProjectSnapshot end = fixture.await("gate-loop").finalState();
+      GateRecord decided = end.gates().stream().filter(g -> g.gateId().equals(pending.gateId())).findFirst().orElseThrow();
+      assertEquals(GateVerdict.WAIVED, decided.verdict());
+      assertEquals("operator", decided.decidedBy());
+      assertTrue(decided.note().contains("accepted for the demo"));
+      assertTrue(end.gates().stream().anyMatch(g -> g.kind().equals(GateResult.PO_CHECKLIST) && g.verdict() == GateVerdict.PASS));
+      assertEquals(null, end.pendingGate());
+      assertTrue(end.agents().get("qa").qualityContributions().contains(pending.gateId() + ": WAIVED"));
+    }
+  }
+
+  @Test
+  void operatorsPauseResumeAndRecordDecisionsAndRisks() throws Exception {
+    try (BmadflowWorker worker = fixture.worker("operator", 150)) {
+      fixture.start("operated", null);
+      fixture.awaitState("operated", s -> s.stepsCompleted() >= 2);
+      assertEquals(0, fixture.cli("pause", "--project", "operated", "--reason", "lunch").code());
+      ProjectSnapshot paused = fixture.awaitState("operated", ProjectSnapshot::paused);
+      Thread.sleep(1500);
+      int before = fixture.client.state("operated").stepsCompleted();
+      Thread.sleep(1000);
+      assertEquals(before, fixture.client.state("operated").stepsCompleted(), "no step starts while paused");
+      assertTrue(fixture.cli("status", "--project", "operated").out().contains("paused:     yes"));
+
+      var decision = fixture.cli("decision", "add", "--project", "operated", "--title", "Use PostgreSQL 17", "--critical");
+      assertEquals(0, decision.code(), decision.err());
+      var risk = fixture.cli("risk", "add", "--project", "operated", "--title", "Vendor lock-in", "--probability", "4", "--impact", "5");
+      assertEquals(0, risk.code(), risk.err());
+      assertTrue(risk.out().contains("score 20"), risk.out());
+      assertEquals(2, fixture.cli("risk", "add", "--project", "operated", "--title", "x", "--probability", "9", "--impact", "1").code());
+      assertEquals(1, fixture.cli("decision", "add", "--project", "operated", "--title", " ").code(), "refused by the update validator");
+
+      assertEquals(0, fixture.cli("resume", "--project", "operated").code());
+      ProjectSnapshot end = fixture.await("operated").finalState();
+      assertTrue(end.decisions().stream().anyMatch(d -> d.title().equals("Use PostgreSQL 17") && d.critical() && d.madeBy() != null));
+      assertTrue(end.decisions().stream().anyMatch(d -> d.madeBy().equals("architect") && d.critical()), "the architect's tech choice");
+      assertTrue(end.risks().stream().anyMatch(r -> r.title().equals("Vendor lock-in") && r.score() == 20));
+      assertEquals(List.of("D1", "D2"), end.decisions().stream().map(d -> d.id()).toList().subList(0, 2));
+      assertTrue(!end.paused());
+      assertNotNull(paused);
+    }
+  }
+
+  @Test
+  void longProjectsContinueAsNewCarryingTheirState() throws Exception {
+    try (BmadflowWorker worker = fixture.worker("can", 0)) {
+      fixture.client.start(new ProjectRequest("can-project", DefinitionLoader.load(DefinitionLoader.DEFAULT).definition(), null, 60, null, 0));
+      ProjectSnapshot end = fixture.await("can-project").finalState();
+      assertTrue(end.runs() > 1, "continued as new: " + end.runs() + " runs");
+      assertEquals("complete", end.phase());
+      assertEquals(end.stepsPlanned(), end.stepsCompleted());
+      assertEquals(5, end.checkpoints().size());
+      assertEquals(end.steps().size(), end.steps().stream().map(StepRecord::key).distinct().count());
+    }
+  }
+}
