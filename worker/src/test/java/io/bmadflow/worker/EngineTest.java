@@ -55,6 +55,26 @@ class EngineTest {
   }
 
   @Test
+  void theThreeBundledDefinitionsRunToCompletion() throws Exception {
+    try (BmadflowWorker worker = fixture.worker("definitions", 0)) {
+      for (String name : DefinitionLoader.BUNDLED) {
+        fixture.client.start("def-" + name, DefinitionLoader.load(name).definition(), null);
+      }
+      for (String name : DefinitionLoader.BUNDLED) {
+        ProjectSnapshot end = fixture.await("def-" + name).finalState();
+        assertEquals("complete", end.phase(), name);
+        assertEquals(name, end.definitionId());
+        assertEquals(end.stepsPlanned(), end.stepsCompleted(), name);
+        assertTrue(end.artifacts().containsKey("docs/prd.md"), name);
+        assertTrue(end.artifacts().containsKey("docs/deployment-plan.md"), name);
+        assertTrue(end.gates().stream().anyMatch(g -> g.kind().equals(GateResult.PO_CHECKLIST) && g.verdict() == GateVerdict.PASS), name);
+        assertEquals(3, end.gates().stream().filter(g -> g.kind().equals(GateResult.QA_GATE)).count(), name + ": one QA gate per story");
+        assertTrue(fixture.store.list("def-" + name).size() >= 4, name);
+      }
+    }
+  }
+
+  @Test
   void aFailingGateLoopsThenEscalatesAndAnOperatorReleasesIt() throws Exception {
     try (BmadflowWorker worker = fixture.worker("gates", QA_FAILS_STORY_1_1)) {
       fixture.start("gate-loop", null);

@@ -28,7 +28,7 @@ import java.util.TreeSet;
  */
 public final class DefinitionLoader {
   /** The definitions shipped with bmadflow, by name. */
-  public static final List<String> BUNDLED = List.of("greenfield-fullstack");
+  public static final List<String> BUNDLED = List.of("greenfield-fullstack", "greenfield-service", "brownfield-fullstack");
 
   public static final String DEFAULT = "greenfield-fullstack";
 
@@ -77,8 +77,16 @@ public final class DefinitionLoader {
     }
   }
 
-  /** Parses a definition document. */
+  /** Parses a definition document; errors name the field and its line. */
   public static Loaded parse(byte[] yaml, String source) {
+    try {
+      return parseTree(yaml, source);
+    } catch (IllegalArgumentException e) {
+      throw YamlLines.withLine(e, yaml);
+    }
+  }
+
+  private static Loaded parseTree(byte[] yaml, String source) {
     JsonNode root;
     try {
       root = YAML.readTree(yaml);
@@ -157,7 +165,8 @@ public final class DefinitionLoader {
         fields = YAML.createObjectNode();
       } else if (!fields.isObject()) {
         throw new IllegalArgumentException(
-            "definition " + source + ": " + where + "." + name + " must be a mapping");
+            "definition " + source + ": " + where + " names no agent (no 'agent:' key) and is not a named"
+                + " step (a single key such as 'workflow_end:' holding a mapping)");
       }
       where = where + "." + name;
     }

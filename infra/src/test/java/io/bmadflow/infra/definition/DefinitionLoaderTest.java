@@ -26,6 +26,34 @@ class DefinitionLoaderTest {
   }
 
   @Test
+  void allBundledDefinitionsLoadCleanly() {
+    for (String name : DefinitionLoader.BUNDLED) {
+      DefinitionLoader.Loaded loaded = DefinitionLoader.load(name);
+      assertEquals(name, loaded.definition().id());
+      assertEquals(java.util.List.of(), loaded.ignoredKeys(), name);
+    }
+  }
+
+  @Test
+  void errorsNameTheLine() {
+    String yaml = """
+        workflow:
+          id: x
+          sequence:
+            - agent: analyst
+              creates: brief.md
+            - creates: prd.md
+        """;
+    IllegalArgumentException noAgent = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(yaml.getBytes(StandardCharsets.UTF_8), "mine.yaml"));
+    assertTrue(noAgent.getMessage().startsWith("definition mine.yaml line 6: workflow.sequence[1] names no agent"), noAgent.getMessage());
+    String badPhase = "workflow:\n  id: x\n  sequence:\n    - agent: pm\n      phase: testing\n";
+    IllegalArgumentException phase = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(badPhase.getBytes(StandardCharsets.UTF_8), "p.yaml"));
+    assertTrue(phase.getMessage().contains("line 5: workflow.sequence[0].phase 'testing'"), phase.getMessage());
+  }
+
+  @Test
   void toleratesAndListsUnknownKeys(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("mine.yaml");
     Files.writeString(file, """
