@@ -190,6 +190,15 @@ public final class DefinitionLoader {
                 + " planning, solutioning, implementation, deployment");
       }
     }
+    for (String key : List.of("creates", "updates")) {
+      String target = optionalText(fields, key, where + "." + key, source);
+      if (target != null && (target.startsWith("/") || target.contains("\\") || target.matches("(.*/)?\\.\\.(/.*)?")
+          || target.chars().anyMatch(Character::isISOControl))) {
+        throw new IllegalArgumentException(
+            "definition " + source + ": " + where + "." + key + " '" + target + "' is not a path inside the"
+                + " workspace (no absolute paths, '..' or backslashes)");
+      }
+    }
     JsonNode optional = fields.get("optional");
     if (optional != null && !optional.isBoolean()) {
       throw new IllegalArgumentException(

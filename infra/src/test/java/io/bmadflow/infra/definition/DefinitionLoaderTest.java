@@ -47,6 +47,11 @@ class DefinitionLoaderTest {
     IllegalArgumentException noAgent = assertThrows(IllegalArgumentException.class,
         () -> DefinitionLoader.parse(yaml.getBytes(StandardCharsets.UTF_8), "mine.yaml"));
     assertTrue(noAgent.getMessage().startsWith("definition mine.yaml line 6: workflow.sequence[1] names no agent"), noAgent.getMessage());
+    String escape = "workflow:\n  id: x\n  sequence:\n    - agent: pm\n      creates: ../../etc/passwd\n";
+    IllegalArgumentException traversal = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(escape.getBytes(StandardCharsets.UTF_8), "e.yaml"));
+    assertTrue(traversal.getMessage().contains("line 5: workflow.sequence[0].creates '../../etc/passwd' is not a path inside the workspace"),
+        traversal.getMessage());
     String badPhase = "workflow:\n  id: x\n  sequence:\n    - agent: pm\n      phase: testing\n";
     IllegalArgumentException phase = assertThrows(IllegalArgumentException.class,
         () -> DefinitionLoader.parse(badPhase.getBytes(StandardCharsets.UTF_8), "p.yaml"));
