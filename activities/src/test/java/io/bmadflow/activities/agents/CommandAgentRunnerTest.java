@@ -2,6 +2,8 @@ package io.bmadflow.activities.agents;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@link CommandAgentRunner} with real processes: shell scripts in a temp dir. */
+/** {@link CommandAgentRunner} and {@link AgentRoster} with real processes: shell scripts in a temp dir. */
 class CommandAgentRunnerTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(30);
   private static final Runnable NO_PROGRESS = () -> {};
@@ -223,10 +226,95 @@ class CommandAgentRunnerTest {
     assertEquals("docs/prd.md", CommandAgentRunner.conventionalPath("prd"));
   }
 
+  @Test
+  void theRosterRoutesConfiguredAgentsToTheirCommandAndOthersToTheBuiltInAgents() {
+    Path agent = script("pm.sh", "echo 'the command pm ran'\n");
+    AgentRoster roster = AgentRoster.fromEnvironment(
+        Map.of("BMADFLOW_AGENT_COMMAND_PM", agent.toString()), new BuiltInAgentRunner(Duration.ZERO));
+
+    assertEquals("the command pm ran",
+        roster.run(request("pm", null, "prd.md", Map.of()), workspace, NO_PROGRESS).summary());
+    AgentStepResult analyst = roster.run(request("analyst", null, "project-brief.md", Map.of()), workspace, NO_PROGRESS);
+    assertEquals("created docs/project-brief.md", analyst.summary());
+    assertTrue(roster.serves("pm") && roster.serves("analyst") && roster.serves("spec-validator"));
+    assertFalse(roster.serves("game-designer"));
+    assertEquals(BuiltInAgentRunner.served(), roster.served());
+
+    IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+        () -> roster.run(request("game-designer", null, null, Map.of()), workspace, NO_PROGRESS));
+    assertTrue(unknown.getMessage().contains("'game-designer'"), unknown.getMessage());
+    assertTrue(unknown.getMessage().contains(String.join(", ", BuiltInAgentRunner.served())), unknown.getMessage());
+    assertTrue(unknown.getMessage().contains("BMADFLOW_AGENT_COMMAND_GAME_DESIGNER"), unknown.getMessage());
+  }
+
+  @Test
+  void fromEnvironmentReadsTheVariablesAndTheAgentsFile() throws IOException {
+    Path agent = script("agent.sh", "echo ok\n");
+    Path file = Files.writeString(temp.resolve("agents.properties"), """
+        # agents of an expansion pack
+        game-designer = %1$s --role designer
+        pm=%1$s --from-file
+        """.formatted(agent));
+    Map<String, String> env = new HashMap<>();
+    env.put("BMADFLOW_AGENT_COMMAND_UX_EXPERT", "  " + agent + "   --fast\t--model  small ");
+    env.put("BMADFLOW_AGENT_COMMAND_PM", agent + " --from-env");
+    env.put("BMADFLOW_AGENT_COMMAND_QA", " ");
+    env.put("BMADFLOW_AGENTS_FILE", file.toString());
+    env.put("BMADFLOW_AGENT_TIMEOUT_SECONDS", "42");
+
+    AgentRoster roster = AgentRoster.fromEnvironment(env, new BuiltInAgentRunner(Duration.ZERO));
+
+    Map<String, AgentRunner> commands = roster.commands();
+    assertEquals(List.of("game-designer", "pm", "ux-expert"), commands.keySet().stream().sorted().toList());
+    assertEquals(List.of(agent.toString(), "--fast", "--model", "small"), command(commands.get("ux-expert")).command());
+    assertEquals(List.of(agent.toString(), "--from-env"), command(commands.get("pm")).command());
+    assertEquals(List.of(agent.toString(), "--role", "designer"), command(commands.get("game-designer")).command());
+    assertEquals(Duration.ofSeconds(42), command(commands.get("pm")).timeout());
+    assertTrue(roster.serves("game-designer"));
+    assertTrue(roster.served().contains("game-designer") && roster.served().contains("qa"));
+    assertEquals(null, roster.anyAgent());
+
+    AgentRoster catchAll = AgentRoster.fromEnvironment(
+        Map.of("BMADFLOW_AGENT_COMMAND", agent.toString()), new BuiltInAgentRunner(Duration.ZERO));
+    assertTrue(catchAll.serves("any-expansion-agent"));
+    assertEquals(AgentRoster.DEFAULT_TIMEOUT, command(catchAll.anyAgent()).timeout());
+    assertEquals("ok",
+        catchAll.run(request("analyst", null, null, Map.of()), workspace, NO_PROGRESS).summary());
+  }
+
+  @Test
+  void fromEnvironmentRefusesABadConfigurationNamingWhatIsWrong() throws IOException {
+    BuiltInAgentRunner builtIn = new BuiltInAgentRunner(Duration.ZERO);
+    IllegalArgumentException timeout = assertThrows(IllegalArgumentException.class,
+        () -> AgentRoster.fromEnvironment(Map.of("BMADFLOW_AGENT_TIMEOUT_SECONDS", "soon"), builtIn));
+    assertTrue(timeout.getMessage().contains("BMADFLOW_AGENT_TIMEOUT_SECONDS"), timeout.getMessage());
+
+    Path notExecutable = Files.writeString(temp.resolve("plain.sh"), "echo\n");
+    IllegalArgumentException program = assertThrows(IllegalArgumentException.class,
+        () -> AgentRoster.fromEnvironment(Map.of("BMADFLOW_AGENT_COMMAND_PM", notExecutable.toString()), builtIn));
+    assertTrue(program.getMessage().contains("BMADFLOW_AGENT_COMMAND_PM"), program.getMessage());
+    assertTrue(program.getMessage().contains("not an executable file"), program.getMessage());
+
+    Path missing = temp.resolve("no-such-agents.properties");
+    IllegalArgumentException file = assertThrows(IllegalArgumentException.class,
+        () -> AgentRoster.fromEnvironment(Map.of("BMADFLOW_AGENTS_FILE", missing.toString()), builtIn));
+    assertTrue(file.getMessage().contains(missing.toString()), file.getMessage());
+
+    Path empty = Files.writeString(temp.resolve("empty.properties"), "pm =\n");
+    IllegalArgumentException blank = assertThrows(IllegalArgumentException.class,
+        () -> AgentRoster.fromEnvironment(Map.of("BMADFLOW_AGENTS_FILE", empty.toString()), builtIn));
+    assertTrue(blank.getMessage().contains("'pm'") && blank.getMessage().contains("no command"), blank.getMessage());
+  }
+
   // ---- helpers ----------------------------------------------------------------------------
 
   private static CommandAgentRunner runner(Path script) {
     return new CommandAgentRunner(List.of(script.toString()), TIMEOUT);
+  }
+
+  private static CommandAgentRunner command(AgentRunner runner) {
+    assertNotNull(runner);
+    return assertInstanceOf(CommandAgentRunner.class, runner);
   }
 
   private AgentStepRequest request(String agent, String storyId, String creates, Map<String, ArtifactRef> known) {
@@ -260,7 +348,7 @@ class CommandAgentRunnerTest {
   }
 
   private static Map<String, String> readPairs(Path file) throws IOException {
-    Map<String, String> pairs = new java.util.HashMap<>();
+    Map<String, String> pairs = new HashMap<>();
     for (String line : Files.readAllLines(file)) {
       int eq = line.indexOf('=');
       pairs.put(line.substring(0, eq), line.substring(eq + 1));
