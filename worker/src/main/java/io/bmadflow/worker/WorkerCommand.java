@@ -1,5 +1,6 @@
 package io.bmadflow.worker;
 
+import io.bmadflow.activities.agents.AgentRoster;
 import io.bmadflow.activities.agents.BuiltInAgentRunner;
 import io.bmadflow.client.cli.BmadflowCommand;
 import io.bmadflow.client.cli.Services;
@@ -61,15 +62,19 @@ public class WorkerCommand implements Callable<Integer> {
     return BmadflowCommand.OK;
   }
 
-  /** The worker options from flags, falling back to the environment, then to defaults. */
+  /**
+   * The worker options from flags, falling back to the environment, then to defaults. The agents
+   * are the roster the environment configures ({@code BMADFLOW_AGENT_COMMAND_<NAME>},
+   * {@code BMADFLOW_AGENTS_FILE}, {@code BMADFLOW_AGENT_COMMAND}), the built-in agents for the rest.
+   */
   static BmadflowWorker.Options options(Map<String, String> env, String name, Path workspaceRoot, Long agentStepMs) {
     String workerName = name != null ? name : ManagementFactory.getRuntimeMXBean().getName();
     Path root = workspaceRoot != null ? workspaceRoot
         : Path.of(env.getOrDefault("BMADFLOW_WORKSPACE_ROOT", ".bmadflow/workspaces"));
     long stepMs = agentStepMs != null ? agentStepMs
         : Long.parseLong(env.getOrDefault("BMADFLOW_AGENT_STEP_MS", "0"));
-    return new BmadflowWorker.Options(
-        workerName, root.toAbsolutePath().normalize(), new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
+    AgentRoster agents = AgentRoster.fromEnvironment(env, new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
+    return new BmadflowWorker.Options(workerName, root.toAbsolutePath().normalize(), agents);
   }
 
   /** Blocks until Ctrl-C or SIGTERM, then runs the cleanup before the JVM exits. */

@@ -6,7 +6,8 @@ import io.bmadflow.workflows.agents.AgentStepResult;
 
 /**
  * Runs an agent's step. Implementations: {@link BuiltInAgentRunner}, deterministic and the
- * default; an external-command runner for LLM CLIs comes with the engine work.
+ * default; {@link CommandAgentRunner}, an external command such as an LLM CLI; and
+ * {@link AgentRoster}, which routes each agent to one of those.
  */
 public interface AgentRunner {
 

@@ -26,10 +26,24 @@ public final class BuiltInAgentRunner implements AgentRunner {
   /** The stories the PO shards the documents into: epic 1 with two stories, epic 2 with one. */
   static final List<String> STORIES = List.of("1.1", "1.2", "2.1");
 
+  /** The agents the built-in runner plays: the BMAD core agents and the custom spec agents, sorted. */
+  private static final List<String> SERVED = List.of(
+      "analyst", "architect", "backend-developer", "dev", "frontend-developer", "orchestrator", "pm", "po",
+      "qa", "sm", "spec-planner", "spec-reviewer", "spec-tester", "spec-validator", "ux-expert");
+
   private final Duration stepWork;
 
   public BuiltInAgentRunner(Duration stepWork) {
     this.stepWork = stepWork;
+  }
+
+  /**
+   * The agents this runner serves, sorted: the BMAD agents orchestrator, analyst, pm, ux-expert,
+   * architect, po, sm, dev and qa, and the custom agents spec-planner, frontend-developer,
+   * backend-developer, spec-tester, spec-reviewer and spec-validator.
+   */
+  public static List<String> served() {
+    return SERVED;
   }
 
   @Override

@@ -1,0 +1,611 @@
+package io.bmadflow.activities.agents;
+
+import io.bmadflow.activities.Workspace;
+import io.bmadflow.infra.checkpoint.Sha256;
+import io.bmadflow.workflows.agents.AgentStepRequest;
+import io.bmadflow.workflows.agents.AgentStepResult;
+import io.bmadflow.workflows.agents.ArtifactRef;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * Runs an agent step as an external command, for LLM command-line tools or any script.
+ *
+ * <p><b>How the command runs.</b> The configured argv list is started as is: no shell, and no
+ * request data is ever put into the command line. Its working directory is the project's workspace
+ * root. Its standard input is a markdown prompt describing the step (project, phase, agent, action,
+ * what it creates, updates or validates, what it requires, the story, the handoff prompt, the
+ * artifacts known so far with their paths and hashes, and this protocol). Its environment is the
+ * worker's, without the worker's own {@code BMADFLOW_*} and {@code TEMPORAL_*} settings (which hold
+ * the checkpoint encryption key and the Temporal credentials), plus:
+ *
+ * <ul>
+ *   <li>{@code BMADFLOW_PROJECT_ID}, {@code BMADFLOW_PHASE}, {@code BMADFLOW_AGENT},
+ *       {@code BMADFLOW_STEP_INDEX}, {@code BMADFLOW_WORKSPACE} (the absolute workspace root);
+ *   <li>{@code BMADFLOW_STORY_ID} and {@code BMADFLOW_CREATES}, when the step has them.
+ * </ul>
+ *
+ * <p><b>The protocol.</b> The command reports on standard output, one line each (leading and
+ * trailing blanks ignored):
+ *
+ * <ul>
+ *   <li>{@code BMADFLOW-ARTIFACT: <relative path>}: a file it wrote or updated, relative to the
+ *       workspace root with {@code /} separators. The path must stay inside the workspace (no
+ *       absolute paths, no {@code ..} escapes, no backslashes, no symbolic link out) and the file
+ *       must exist when the command exits; the runner hashes it. When the step {@code creates}
+ *       something and the command reports nothing, the runner looks for the conventional
+ *       {@code docs/<creates>} ({@code .md} appended when the name has no extension) and reports
+ *       it if it exists.
+ *   <li>{@code BMADFLOW-FLAG: <name>=true|false}: sets a state flag that step conditions read (for
+ *       example {@code po_checklist_issues=false}); names are letters, digits and {@code _}.
+ *   <li>{@code BMADFLOW-STORY: <id>}: defines a story (the PO's sharding), in order; ids match
+ *       {@code [0-9A-Za-z._-]{1,32}}.
+ * </ul>
+ *
+ * <p>The step's summary is the last non-empty line of standard output that is not a protocol line,
+ * or {@code "<agent> finished"}.
+ *
+ * <p><b>Outcomes.</b> Exit code 0 is success. A non-zero exit, a timeout (the command and all its
+ * descendants are then destroyed, and destroyed forcibly after a grace period), a command that
+ * cannot be started or an interruption throw {@link IllegalStateException}, which Temporal retries.
+ * An unsafe or missing artifact path or a malformed protocol line throws
+ * {@link IllegalArgumentException}, which {@link AgentActivitiesImpl} turns into a non-retryable
+ * failure. Either way, standard output and error are kept as a transcript in the workspace at
+ * {@code .bmadflow/transcripts/<step-index>[-<story>]-<agent>.log} (a retried step overwrites it).
+ * While the command runs, {@code progress} is called every half second (the activity's heartbeat);
+ * if it throws (the activity was cancelled or timed out), the command is destroyed.
+ */
+public final class CommandAgentRunner implements AgentRunner {
+  /** The prefix of a line reporting a written file. */
+  public static final String ARTIFACT_PREFIX = "BMADFLOW-ARTIFACT:";
+  /** The prefix of a line setting a flag. */
+  public static final String FLAG_PREFIX = "BMADFLOW-FLAG:";
+  /** The prefix of a line defining a story. */
+  public static final String STORY_PREFIX = "BMADFLOW-STORY:";
+  /** Where transcripts go, relative to the workspace root. */
+  public static final String TRANSCRIPT_DIRECTORY = ".bmadflow/transcripts";
+
+  static final Duration HEARTBEAT_INTERVAL = Duration.ofMillis(500);
+  static final Duration KILL_GRACE = Duration.ofSeconds(3);
+  /** How long output may stay open after the command exited (a background child holding it). */
+  static final Duration OUTPUT_DRAIN = Duration.ofSeconds(5);
+  static final int STDERR_TAIL_LINES = 20;
+  static final int MAX_TRANSCRIPT_CHARS_PER_STREAM = 4 * 1024 * 1024;
+  static final int MAX_LINE_CHARS = 64 * 1024;
+  static final int MAX_PROTOCOL_LINES = 10_000;
+  static final int MAX_SUMMARY_CHARS = 500;
+
+  private static final Pattern STORY_ID = Pattern.compile("[0-9A-Za-z._-]{1,32}");
+  private static final Pattern FLAG_NAME = Pattern.compile("[A-Za-z0-9_]{1,64}");
+  private static final Pattern UNSAFE_NAME_CHARS = Pattern.compile("[^A-Za-z0-9._-]");
+
+  private final List<String> command;
+  private final Duration timeout;
+
+  /**
+   * @param command the program and its arguments, started without a shell
+   * @param timeout how long a step may run before the command is destroyed
+   */
+  public CommandAgentRunner(List<String> command, Duration timeout) {
+    if (command == null || command.isEmpty() || command.get(0) == null || command.get(0).isBlank()) {
+      throw new IllegalArgumentException("an agent command needs a program to run, got " + command);
+    }
+    if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("an agent command needs a positive timeout, got " + timeout);
+    }
+    this.command = List.copyOf(command);
+    this.timeout = timeout;
+  }
+
+  /** The program and its arguments. */
+  public List<String> command() {
+    return command;
+  }
+
+  /** How long a step may run. */
+  public Duration timeout() {
+    return timeout;
+  }
+
+  @Override
+  public AgentStepResult run(AgentStepRequest request, Workspace workspace, Runnable progress) {
+    String agent = request.agent();
+    String transcriptPath = transcriptPath(request);
+    String prompt = prompt(request);
+    Path root = workspace.root();
+    try {
+      Files.createDirectories(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the workspace " + root + ": " + e.getMessage(), e);
+    }
+    ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
+    environment(builder.environment(), request, root);
+
+    Instant started = Instant.now();
+    long startNanos = System.nanoTime();
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      IllegalStateException failure = new IllegalStateException("agent " + agent + ": cannot start the command "
+          + command + ": " + e.getMessage() + "; check that the program exists and is executable on this worker", e);
+      throw withSuppressed(failure, attempt(() -> writeTranscript(workspace, transcriptPath, request, prompt,
+          started, 0, "could not start: " + e.getMessage(), null, null)));
+    }
+    OutputCollector stdout = OutputCollector.start(process.getInputStream(), agent, "stdout");
+    OutputCollector stderr = OutputCollector.start(process.getErrorStream(), agent, "stderr");
+    feedPrompt(process, prompt, agent);
+
+    Integer exit;
+    try {
+      exit = awaitExit(process, startNanos + timeout.toNanos(), progress);
+    } catch (InterruptedException e) {
+      destroyTree(process);
+      Thread.currentThread().interrupt();
+      IllegalStateException failure = new IllegalStateException("agent " + agent
+          + ": interrupted while the command ran; destroyed it (transcript " + transcriptPath + ")", e);
+      throw withSuppressed(failure, attempt(() -> finishTranscript(workspace, transcriptPath, request, prompt,
+          started, startNanos, "interrupted; the command was destroyed", stdout, stderr)));
+    } catch (RuntimeException | Error e) {
+      destroyTree(process);
+      RuntimeException transcriptFailure = attempt(() -> finishTranscript(workspace, transcriptPath, request,
+          prompt, started, startNanos, "aborted (" + e + "); the command was destroyed", stdout, stderr));
+      if (transcriptFailure != null) {
+        e.addSuppressed(transcriptFailure);
+      }
+      throw e;
+    }
+    if (exit == null) {
+      destroyTree(process);
+      // The transcript first: it waits for the output to end, and the message quotes stderr's tail.
+      RuntimeException transcriptFailure = attempt(() -> finishTranscript(workspace, transcriptPath, request,
+          prompt, started, startNanos, "timed out after " + describe(timeout)
+              + "; the command and its child processes were destroyed", stdout, stderr));
+      IllegalStateException failure = new IllegalStateException("agent " + agent + ": the command " + command
+          + " did not finish within the timeout of " + describe(timeout) + " (BMADFLOW_AGENT_TIMEOUT_SECONDS);"
+          + " destroyed it and its child processes (transcript " + transcriptPath + ")" + stderrTail(stderr));
+      throw withSuppressed(failure, transcriptFailure);
+    }
+    if (exit != 0) {
+      RuntimeException transcriptFailure = attempt(() -> finishTranscript(workspace, transcriptPath, request,
+          prompt, started, startNanos, "exit code " + exit, stdout, stderr));
+      IllegalStateException failure = new IllegalStateException("agent " + agent + ": the command " + command
+          + " failed with exit code " + exit + " (transcript " + transcriptPath + ")" + stderrTail(stderr));
+      throw withSuppressed(failure, transcriptFailure);
+    }
+    finishTranscript(workspace, transcriptPath, request, prompt, started, startNanos, "exit code 0", stdout, stderr);
+    return result(request, workspace, stdout);
+  }
+
+  // ---- the result -------------------------------------------------------------------------
+
+  private static AgentStepResult result(AgentStepRequest request, Workspace workspace, OutputCollector stdout) {
+    String agent = request.agent();
+    Set<String> paths = new LinkedHashSet<>();
+    Map<String, Boolean> flags = new TreeMap<>();
+    Set<String> stories = new LinkedHashSet<>();
+    List<String> protocol = stdout.protocolLines();
+    if (stdout.protocolOverflow()) {
+      throw new IllegalArgumentException("agent " + agent + " printed more than " + MAX_PROTOCOL_LINES
+          + " BMADFLOW- protocol lines; report each file, flag and story once");
+    }
+    for (String line : protocol) {
+      if (line.startsWith(ARTIFACT_PREFIX)) {
+        paths.add(artifactPath(agent, workspace, line.substring(ARTIFACT_PREFIX.length()).strip()));
+      } else if (line.startsWith(FLAG_PREFIX)) {
+        String value = line.substring(FLAG_PREFIX.length()).strip();
+        int eq = value.indexOf('=');
+        String name = eq < 0 ? value : value.substring(0, eq).strip();
+        String bool = eq < 0 ? "" : value.substring(eq + 1).strip();
+        if (!FLAG_NAME.matcher(name).matches() || !(bool.equals("true") || bool.equals("false"))) {
+          throw new IllegalArgumentException("agent " + agent + " printed the malformed line '" + line
+              + "'; a flag line reads '" + FLAG_PREFIX + " <name>=true' or '=false', the name letters, digits and _");
+        }
+        flags.put(name, Boolean.parseBoolean(bool));
+      } else {
+        String id = line.substring(STORY_PREFIX.length()).strip();
+        if (!STORY_ID.matcher(id).matches()) {
+          throw new IllegalArgumentException("agent " + agent + " defined the story id '" + id
+              + "', which is not 1 to 32 of the characters 0-9 A-Z a-z . _ -");
+        }
+        stories.add(id);
+      }
+    }
+    if (paths.isEmpty() && request.creates() != null && !request.creates().isBlank()) {
+      String conventional = conventionalPath(request.creates());
+      Path file = workspace.resolve(conventional);
+      if (Files.isRegularFile(file)) {
+        paths.add(artifactPath(agent, workspace, conventional));
+      }
+    }
+    List<ArtifactRef> artifacts = new ArrayList<>();
+    for (String path : paths) {
+      artifacts.add(hash(workspace, path));
+    }
+    String summary = stdout.lastTextLine();
+    if (summary == null) {
+      summary = agent + " finished";
+    } else if (summary.length() > MAX_SUMMARY_CHARS) {
+      summary = summary.substring(0, MAX_SUMMARY_CHARS - 3) + "...";
+    }
+    return new AgentStepResult(agent, artifacts, List.copyOf(stories), flags, summary, null);
+  }
+
+  /** Validates a reported path and returns it normalized, relative to the root with / separators. */
+  private static String artifactPath(String agent, Workspace workspace, String reported) {
+    Path resolved;
+    try {
+      resolved = workspace.resolve(reported);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("agent " + agent + " reported the artifact '" + reported
+          + "', which is not a safe path inside the workspace (" + e.getMessage()
+          + "); report paths relative to the workspace root, like docs/prd.md", e);
+    }
+    if (!Files.isRegularFile(resolved)) {
+      throw new IllegalArgumentException("agent " + agent + " reported the artifact '" + reported
+          + "', but there is no such file in the workspace " + workspace.root()
+          + "; report only the files the command wrote, after writing them");
+    }
+    try {
+      if (!resolved.toRealPath().startsWith(workspace.root().toRealPath())) {
+        throw new IllegalArgumentException("agent " + agent + " reported the artifact '" + reported
+            + "', which leads out of the workspace " + workspace.root() + " through a symbolic link");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot check the artifact " + resolved + ": " + e.getMessage(), e);
+    }
+    return workspace.root().relativize(resolved).toString().replace(resolved.getFileSystem().getSeparator(), "/");
+  }
+
+  private static ArtifactRef hash(Workspace workspace, String path) {
+    Path file = workspace.resolve(path);
+    try (InputStream in = Files.newInputStream(file)) {
+      Sha256.Sum sum = Sha256.of(in);
+      return new ArtifactRef(path, sum.hex(), sum.size());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot hash the artifact " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** {@code docs/<creates>}, with {@code .md} appended when the name has no extension. */
+  static String conventionalPath(String creates) {
+    String name = creates.strip();
+    String fileName = name.substring(name.lastIndexOf('/') + 1);
+    return "docs/" + (fileName.contains(".") ? name : name + ".md");
+  }
+
+  // ---- the process ------------------------------------------------------------------------
+
+  /** Waits for the exit, calling progress meanwhile; null when the deadline passed first. */
+  private static Integer awaitExit(Process process, long deadlineNanos, Runnable progress)
+      throws InterruptedException {
+    while (true) {
+      progress.run();
+      long remaining = deadlineNanos - System.nanoTime();
+      if (remaining <= 0) {
+        return process.isAlive() ? null : process.exitValue();
+      }
+      if (process.waitFor(Math.min(remaining, HEARTBEAT_INTERVAL.toNanos()), TimeUnit.NANOSECONDS)) {
+        progress.run();
+        return process.exitValue();
+      }
+    }
+  }
+
+  /** Destroys the process and its descendants, forcibly after the grace period. */
+  static void destroyTree(Process process) {
+    List<ProcessHandle> tree = new ArrayList<>();
+    process.descendants().forEach(tree::add);
+    tree.add(process.toHandle());
+    tree.forEach(ProcessHandle::destroy);
+    long deadline = System.nanoTime() + KILL_GRACE.toNanos();
+    for (ProcessHandle handle : tree) {
+      awaitGone(handle, deadline);
+    }
+    process.descendants().forEach(d -> {
+      if (!tree.contains(d)) {
+        tree.add(d);
+      }
+    });
+    long forcedDeadline = System.nanoTime() + KILL_GRACE.toNanos();
+    for (ProcessHandle handle : tree) {
+      if (handle.isAlive()) {
+        handle.destroyForcibly();
+      }
+    }
+    for (ProcessHandle handle : tree) {
+      awaitGone(handle, forcedDeadline);
+    }
+  }
+
+  private static void awaitGone(ProcessHandle handle, long deadlineNanos) {
+    while (handle.isAlive() && System.nanoTime() < deadlineNanos) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** Writes the prompt to the command's stdin from a thread of its own; a command may not read it. */
+  private static void feedPrompt(Process process, String prompt, String agent) {
+    Thread feeder = new Thread(() -> {
+      try (OutputStream in = process.getOutputStream()) {
+        in.write(prompt.getBytes(StandardCharsets.UTF_8));
+      } catch (IOException ignored) {
+        // The command exited or closed its stdin without reading the whole prompt: its choice.
+      }
+    }, "bmadflow-agent-" + agent + "-stdin");
+    feeder.setDaemon(true);
+    feeder.start();
+  }
+
+  private static void environment(Map<String, String> env, AgentStepRequest request, Path root) {
+    env.keySet().removeIf(name -> name.startsWith("BMADFLOW_") || name.startsWith("TEMPORAL_"));
+    env.put("BMADFLOW_PROJECT_ID", request.projectId());
+    env.put("BMADFLOW_PHASE", String.valueOf(request.phase()));
+    env.put("BMADFLOW_AGENT", request.agent());
+    env.put("BMADFLOW_STEP_INDEX", Integer.toString(request.stepIndex()));
+    env.put("BMADFLOW_WORKSPACE", root.toString());
+    if (request.storyId() != null && !request.storyId().isBlank()) {
+      env.put("BMADFLOW_STORY_ID", request.storyId());
+    }
+    if (request.creates() != null && !request.creates().isBlank()) {
+      env.put("BMADFLOW_CREATES", request.creates());
+    }
+  }
+
+  // ---- the prompt -------------------------------------------------------------------------
+
+  /** The markdown prompt the command reads on stdin. */
+  static String prompt(AgentStepRequest request) {
+    StringBuilder p = new StringBuilder();
+    p.append("# BMAD agent step: ").append(request.agent()).append("\n\n");
+    p.append("You are the BMAD `").append(request.agent()).append("` agent. Work in the current directory,"
+        + " the project's workspace; write your files there.\n\n");
+    p.append("## Step\n");
+    line(p, "Project", request.projectId());
+    line(p, "Phase", request.phase());
+    line(p, "Step", Integer.toString(request.stepIndex()));
+    line(p, "Agent", request.agent());
+    line(p, "Action", request.action());
+    if (request.creates() != null && !request.creates().isBlank()) {
+      line(p, "Creates", request.creates() + " (conventionally at " + conventionalPath(request.creates()) + ")");
+    }
+    line(p, "Updates", request.updates());
+    line(p, "Validates", request.validates());
+    line(p, "Story", request.storyId());
+    if (!request.requires().isEmpty()) {
+      p.append("\n## Requires\n");
+      request.requires().forEach(r -> p.append("- ").append(r).append('\n'));
+    }
+    if (request.handoffPrompt() != null && !request.handoffPrompt().isBlank()) {
+      p.append("\n## Handoff from the previous agent\n").append(request.handoffPrompt().strip()).append('\n');
+    }
+    p.append("\n## Known artifacts\n");
+    if (request.knownArtifacts().isEmpty()) {
+      p.append("None yet.\n");
+    } else {
+      p.append("Paths are relative to the workspace.\n\n| Path | Size (bytes) | SHA-256 |\n|---|---|---|\n");
+      request.knownArtifacts().values().stream()
+          .sorted(Comparator.comparing(ArtifactRef::path))
+          .forEach(a -> p.append("| ").append(a.path()).append(" | ").append(a.size()).append(" | ")
+              .append(a.sha256()).append(" |\n"));
+    }
+    p.append("\n## Reporting\n")
+        .append("Print one line on standard output for each file you write or update, its path relative to the"
+            + " workspace:\n`").append(ARTIFACT_PREFIX).append(" docs/example.md`\n")
+        .append("Set a state flag with `").append(FLAG_PREFIX).append(" <name>=true` or `=false`; define stories,"
+            + " in order, with `").append(STORY_PREFIX).append(" <id>`.\n")
+        .append("End with a one-line summary of what you did. Exit with a non-zero code if the step failed.\n");
+    return p.toString();
+  }
+
+  private static void line(StringBuilder p, String label, String value) {
+    if (value != null && !value.isBlank()) {
+      p.append("- ").append(label).append(": ").append(value).append('\n');
+    }
+  }
+
+  // ---- the transcript ---------------------------------------------------------------------
+
+  /** {@code .bmadflow/transcripts/<step-index>[-<story>]-<agent>.log}, with unsafe characters as {@code _}. */
+  static String transcriptPath(AgentStepRequest request) {
+    StringBuilder name = new StringBuilder().append(request.stepIndex());
+    if (request.storyId() != null && !request.storyId().isBlank()) {
+      name.append('-').append(safeName(request.storyId()));
+    }
+    name.append('-').append(safeName(request.agent())).append(".log");
+    return TRANSCRIPT_DIRECTORY + "/" + name;
+  }
+
+  private static String safeName(String value) {
+    String safe = UNSAFE_NAME_CHARS.matcher(value).replaceAll("_");
+    return safe.length() > 64 ? safe.substring(0, 64) : safe;
+  }
+
+  private void finishTranscript(Workspace workspace, String path, AgentStepRequest request, String prompt,
+      Instant started, long startNanos, String outcome, OutputCollector stdout, OutputCollector stderr) {
+    boolean drained = stdout.await(OUTPUT_DRAIN) & stderr.await(OUTPUT_DRAIN);
+    if (!drained) {
+      outcome += "; output was still open " + OUTPUT_DRAIN.toSeconds()
+          + " s after the command ended (a background process holds it), the transcript stops there";
+    }
+    writeTranscript(workspace, path, request, prompt, started, System.nanoTime() - startNanos, outcome,
+        stdout, stderr);
+  }
+
+  private void writeTranscript(Workspace workspace, String path, AgentStepRequest request, String prompt,
+      Instant started, long elapsedNanos, String outcome, OutputCollector stdout, OutputCollector stderr) {
+    StringBuilder t = new StringBuilder();
+    t.append("# bmadflow agent transcript\n")
+        .append("agent: ").append(request.agent()).append('\n')
+        .append("project: ").append(request.projectId()).append('\n')
+        .append("phase: ").append(request.phase()).append('\n')
+        .append("step: ").append(request.stepIndex()).append('\n');
+    if (request.storyId() != null) {
+      t.append("story: ").append(request.storyId()).append('\n');
+    }
+    t.append("command: ").append(command).append('\n')
+        .append("started: ").append(started).append('\n')
+        .append("duration: ").append(String.format(java.util.Locale.ROOT, "%.3f s", elapsedNanos / 1e9)).append('\n')
+        .append("outcome: ").append(outcome).append("\n\n")
+        .append("## stdin (the prompt)\n").append(prompt).append('\n')
+        .append("## stdout\n").append(stdout == null ? "" : stdout.text()).append('\n')
+        .append("## stderr\n").append(stderr == null ? "" : stderr.text());
+    workspace.write(path, t.toString());
+  }
+
+  /** The step's failure, with the failure to write its transcript (if any) attached. */
+  private static IllegalStateException withSuppressed(IllegalStateException failure, RuntimeException suppressed) {
+    if (suppressed != null) {
+      failure.addSuppressed(suppressed);
+    }
+    return failure;
+  }
+
+  private static String describe(Duration duration) {
+    return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
+  }
+
+  /** Runs the action; returns what it threw, or null. */
+  private static RuntimeException attempt(Runnable action) {
+    try {
+      action.run();
+      return null;
+    } catch (RuntimeException e) {
+      return e;
+    }
+  }
+
+  private static String stderrTail(OutputCollector stderr) {
+    List<String> tail = stderr.tail();
+    if (tail.isEmpty()) {
+      return "; stderr was empty";
+    }
+    return "; last lines of stderr:\n  " + String.join("\n  ", tail);
+  }
+
+  /** Reads one output stream of the command on a thread of its own: transcript, tail and protocol. */
+  private static final class OutputCollector {
+    private final StringBuilder text = new StringBuilder();
+    private final Deque<String> tail = new ArrayDeque<>();
+    private final List<String> protocol = new ArrayList<>();
+    private long droppedLines;
+    private boolean protocolOverflow;
+    private String lastTextLine;
+    private Thread thread;
+
+    static OutputCollector start(InputStream stream, String agent, String name) {
+      OutputCollector collector = new OutputCollector();
+      collector.thread = new Thread(() -> collector.read(stream), "bmadflow-agent-" + agent + "-" + name);
+      collector.thread.setDaemon(true);
+      collector.thread.start();
+      return collector;
+    }
+
+    private void read(InputStream stream) {
+      try (Reader reader = new InputStreamReader(stream, StandardCharsets.UTF_8)) {
+        StringBuilder line = new StringBuilder();
+        boolean truncated = false;
+        char[] buffer = new char[8192];
+        for (int n; (n = reader.read(buffer)) >= 0; ) {
+          for (int i = 0; i < n; i++) {
+            char c = buffer[i];
+            if (c == '\n') {
+              accept(line.toString(), truncated);
+              line.setLength(0);
+              truncated = false;
+            } else if (line.length() < MAX_LINE_CHARS) {
+              line.append(c);
+            } else {
+              truncated = true;
+            }
+          }
+        }
+        if (line.length() > 0) {
+          accept(line.toString(), truncated);
+        }
+      } catch (IOException e) {
+        accept("[bmadflow: reading the output failed: " + e.getMessage() + "]", false);
+      }
+    }
+
+    private synchronized void accept(String raw, boolean truncated) {
+      String line = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
+      if (text.length() + line.length() < MAX_TRANSCRIPT_CHARS_PER_STREAM) {
+        text.append(line).append(truncated ? " [bmadflow: line truncated]" : "").append('\n');
+      } else {
+        droppedLines++;
+      }
+      tail.addLast(line);
+      if (tail.size() > STDERR_TAIL_LINES) {
+        tail.removeFirst();
+      }
+      String stripped = line.strip();
+      if (stripped.startsWith(ARTIFACT_PREFIX) || stripped.startsWith(FLAG_PREFIX)
+          || stripped.startsWith(STORY_PREFIX)) {
+        if (protocol.size() < MAX_PROTOCOL_LINES) {
+          protocol.add(stripped);
+        } else {
+          protocolOverflow = true;
+        }
+      } else if (!stripped.isEmpty()) {
+        lastTextLine = stripped;
+      }
+    }
+
+    /** Waits for the stream's end; false when it is still open after the wait. */
+    boolean await(Duration wait) {
+      try {
+        thread.join(wait.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return !thread.isAlive();
+    }
+
+    synchronized String text() {
+      return droppedLines == 0 ? text.toString()
+          : text + "[bmadflow: " + droppedLines + " more lines not kept]\n";
+    }
+
+    synchronized List<String> tail() {
+      return List.copyOf(tail);
+    }
+
+    synchronized List<String> protocolLines() {
+      return List.copyOf(protocol);
+    }
+
+    synchronized boolean protocolOverflow() {
+      return protocolOverflow;
+    }
+
+    synchronized String lastTextLine() {
+      return lastTextLine;
+    }
+  }
+}
