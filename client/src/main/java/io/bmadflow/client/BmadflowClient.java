@@ -103,14 +103,61 @@ public final class BmadflowClient {
 
   /** The project's current state, asked of a worker; fails when no worker answers in time. */
   public ProjectSnapshot state(String projectId) {
+    return state(projectId, QUERY_TIMEOUT);
+  }
+
+  /**
+   * Waits until a just-started project has begun, that is its workers accepted its definition, or
+   * failed; returns null when it began, or a note when no worker took it up within the timeout.
+   *
+   * @throws BmadflowException with the workflow's reason when it failed at start (an agent no
+   *     worker serves, an invalid definition)
+   */
+  public String awaitStarted(String projectId, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    WorkflowStub stub = temporal.newUntypedWorkflowStub(ProjectIds.workflowId(projectId));
+    while (System.nanoTime() < deadline) {
+      var status = describe(projectId).getWorkflowExecutionInfo().getStatus();
+      if (status == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+        return null;
+      }
+      if (status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        try {
+          stub.getResult(ProjectResult.class);
+        } catch (io.temporal.client.WorkflowFailedException e) {
+          Throwable cause = e.getCause();
+          throw new BmadflowException(cause instanceof io.temporal.failure.ApplicationFailure af
+              ? af.getOriginalMessage() : "project " + projectId + " failed at start: " + cause, e);
+        }
+        return null;
+      }
+      try {
+        if (!"not-started".equals(state(projectId, Duration.ofSeconds(1)).phase())) {
+          return null;
+        }
+      } catch (BmadflowException noWorkerYet) {
+        // Keep waiting.
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return "interrupted while waiting for the project to begin";
+      }
+    }
+    return "no worker has taken the project up within " + timeout.toSeconds() + " s; is `bmadflow worker` running against "
+        + temporal.getOptions().getNamespace() + "?";
+  }
+
+  private ProjectSnapshot state(String projectId, Duration timeout) {
     WorkflowStub stub = temporal.newUntypedWorkflowStub(ProjectIds.workflowId(projectId));
     try {
       return CompletableFuture.supplyAsync(() -> stub.query("state", ProjectSnapshot.class))
-          .get(QUERY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       throw new BmadflowException(
           "project " + projectId + ": no worker answered the state query within "
-              + QUERY_TIMEOUT.toSeconds() + " s; start one with `bmadflow worker`");
+              + timeout.toSeconds() + " s; start one with `bmadflow worker`");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new BmadflowException("interrupted while querying project " + projectId, e);
@@ -122,25 +169,7 @@ public final class BmadflowClient {
   /** The project's status in Temporal's words, with phase, step and progress. */
   public ProjectStatus status(String projectId) {
     String workflowId = ProjectIds.workflowId(projectId);
-    DescribeWorkflowExecutionResponse described;
-    try {
-      described =
-          temporal.getWorkflowServiceStubs().blockingStub()
-              .describeWorkflowExecution(
-                  DescribeWorkflowExecutionRequest.newBuilder()
-                      .setNamespace(temporal.getOptions().getNamespace())
-                      .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
-                      .build());
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-        throw new BmadflowException(
-            "project " + projectId + " has no workflow (" + workflowId + ") in namespace "
-                + temporal.getOptions().getNamespace() + "; start it with `bmadflow start --project "
-                + projectId + "`");
-      }
-      throw new BmadflowException("project " + projectId + ": Temporal could not describe " + workflowId + " ("
-          + e.getStatus().getCode() + (e.getStatus().getDescription() != null ? ": " + e.getStatus().getDescription() : "") + ")", e);
-    }
+    DescribeWorkflowExecutionResponse described = describe(projectId);
     var info = described.getWorkflowExecutionInfo();
     String status = info.getStatus().name().replace("WORKFLOW_EXECUTION_STATUS_", "");
     ProjectSnapshot snapshot = null;
@@ -221,6 +250,27 @@ public final class BmadflowClient {
       throw new BmadflowException("project " + projectId + ": " + what + " refused: " + message, e);
     } catch (io.temporal.client.WorkflowNotFoundException e) {
       throw new BmadflowException("project " + projectId + " has no running workflow; see `bmadflow status --project " + projectId + "`", e);
+    }
+  }
+
+  private DescribeWorkflowExecutionResponse describe(String projectId) {
+    String workflowId = ProjectIds.workflowId(projectId);
+    try {
+      return temporal.getWorkflowServiceStubs().blockingStub()
+          .describeWorkflowExecution(
+              DescribeWorkflowExecutionRequest.newBuilder()
+                  .setNamespace(temporal.getOptions().getNamespace())
+                  .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+                  .build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        throw new BmadflowException(
+            "project " + projectId + " has no workflow (" + workflowId + ") in namespace "
+                + temporal.getOptions().getNamespace() + "; start it with `bmadflow start --project "
+                + projectId + "`");
+      }
+      throw new BmadflowException("project " + projectId + ": Temporal could not describe " + workflowId + " ("
+          + e.getStatus().getCode() + (e.getStatus().getDescription() != null ? ": " + e.getStatus().getDescription() : "") + ")", e);
     }
   }
 

@@ -47,7 +47,7 @@ public class DevCommand implements Callable<Integer> {
       temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
       s3 = stack.s3Settings().newClient();
       started = BmadflowWorker.start(temporal, new S3CheckpointStore(s3, stack.s3Settings()),
-          WorkerCommand.options(env, "dev-worker", null, agentStepMs));
+          WorkerCommand.options(withAgentSettings(env), "dev-worker", null, agentStepMs));
     } catch (RuntimeException e) {
       if (s3 != null) {
         s3.close();
@@ -79,6 +79,18 @@ public class DevCommand implements Callable<Integer> {
       stack.close();
     });
     return BmadflowCommand.OK;
+  }
+
+  /** The stack's settings, plus the agent settings (commands, timeout) of this shell. */
+  private Map<String, String> withAgentSettings(Map<String, String> stackEnv) {
+    Map<String, String> merged = new java.util.HashMap<>();
+    parent.services().env().forEach((k, v) -> {
+      if (k.startsWith("BMADFLOW_AGENT")) {
+        merged.put(k, v);
+      }
+    });
+    merged.putAll(stackEnv);
+    return merged;
   }
 
   static String shellQuote(String value) {

@@ -55,6 +55,52 @@ class EngineTest {
   }
 
   @Test
+  void anAgentNoWorkerServesIsRefusedAtStartNamingTheServedOnes() throws Exception {
+    Path definition = dataDir.resolve("expansion.yaml");
+    java.nio.file.Files.writeString(definition, """
+        workflow:
+          id: game-dev
+          sequence:
+            - agent: analyst
+              creates: project-brief.md
+            - agent: game-designer
+              creates: game-design-doc.md
+        """);
+    try (BmadflowWorker worker = fixture.worker("roster", 0)) {
+      var start = fixture.cli("start", "--project", "expansion", "--definition", definition.toString());
+      assertEquals(1, start.code(), start.out());
+      assertTrue(start.err().contains("no worker serves the agent(s) game-designer"), start.err());
+      assertTrue(start.err().contains("served: analyst, architect, backend-developer"), start.err());
+      assertTrue(fixture.store.list("expansion").isEmpty(), "nothing ran");
+    }
+  }
+
+  @Test
+  void aFailingCommandAgentIsRetriedThenFailsClearly() throws Exception {
+    Path script = dataDir.resolve("failing-analyst.sh");
+    Path attempts = dataDir.resolve("analyst-attempts");
+    java.nio.file.Files.writeString(script, "#!/bin/sh\necho run >> " + attempts + "\necho 'model quota exceeded' >&2\nexit 3\n");
+    script.toFile().setExecutable(true);
+    AgentRunner roster = io.bmadflow.activities.agents.AgentRoster.fromEnvironment(
+        java.util.Map.of("BMADFLOW_AGENT_COMMAND_ANALYST", script.toString(), "BMADFLOW_AGENT_TIMEOUT_SECONDS", "20"),
+        new BuiltInAgentRunner(Duration.ZERO));
+    try (BmadflowWorker worker = fixture.worker("commands", roster)) {
+      fixture.client.start(new ProjectRequest("failing-command", DefinitionLoader.load(DefinitionLoader.DEFAULT).definition(),
+          null, 0, null, 0, 2));
+      var failure = org.junit.jupiter.api.Assertions.assertThrows(io.temporal.client.WorkflowFailedException.class,
+          () -> fixture.await("failing-command"));
+      String message = ((io.temporal.failure.ApplicationFailure) failure.getCause()).getOriginalMessage();
+      assertTrue(message.contains("phase analysis failed"), message);
+      assertTrue(message.contains("agent analyst: the command"), message);
+      assertTrue(message.contains("failed with exit code 3"), message);
+      assertTrue(message.contains("model quota exceeded"), message);
+      assertEquals(2, java.nio.file.Files.readAllLines(attempts).size(), "retried once, then failed");
+      var status = fixture.cli("status", "--project", "failing-command");
+      assertTrue(status.out().contains("status:     FAILED"), status.out());
+    }
+  }
+
+  @Test
   void theThreeBundledDefinitionsRunToCompletion() throws Exception {
     try (BmadflowWorker worker = fixture.worker("definitions", 0)) {
       for (String name : DefinitionLoader.BUNDLED) {
@@ -138,7 +184,7 @@ class EngineTest {
   @Test
   void longProjectsContinueAsNewCarryingTheirState() throws Exception {
     try (BmadflowWorker worker = fixture.worker("can", 0)) {
-      fixture.client.start(new ProjectRequest("can-project", DefinitionLoader.load(DefinitionLoader.DEFAULT).definition(), null, 60, null, 0));
+      fixture.client.start(new ProjectRequest("can-project", DefinitionLoader.load(DefinitionLoader.DEFAULT).definition(), null, 60, null, 0, 0));
       ProjectSnapshot end = fixture.await("can-project").finalState();
       assertTrue(end.runs() > 1, "continued as new: " + end.runs() + " runs");
       assertEquals("complete", end.phase());

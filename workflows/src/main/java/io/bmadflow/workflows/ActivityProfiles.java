@@ -12,8 +12,16 @@ import java.time.Duration;
  */
 public final class ActivityProfiles {
 
+  /** Attempts an agent step gets before the phase fails. */
+  public static final int DEFAULT_AGENT_ATTEMPTS = 20;
+
   /** Agent steps: long, heartbeating work on the agents queue. */
   public static ActivityOptions agentStep() {
+    return agentStep(DEFAULT_AGENT_ATTEMPTS);
+  }
+
+  /** Agent steps with a given number of attempts (0 for the default). */
+  public static ActivityOptions agentStep(int attempts) {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.AGENTS)
         .setStartToCloseTimeout(Duration.ofMinutes(30))
@@ -23,7 +31,7 @@ public final class ActivityProfiles {
                 .setInitialInterval(Duration.ofMillis(500))
                 .setBackoffCoefficient(2.0)
                 .setMaximumInterval(Duration.ofSeconds(30))
-                .setMaximumAttempts(20)
+                .setMaximumAttempts(attempts > 0 ? attempts : DEFAULT_AGENT_ATTEMPTS)
                 .setDoNotRetry(Failures.INVALID_INPUT)
                 .build())
         .build();

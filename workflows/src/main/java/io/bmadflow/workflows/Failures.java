@@ -15,5 +15,8 @@ public final class Failures {
   /** A stored package failed verification (size, checksum or schema). */
   public static final String CHECKPOINT_CORRUPT = "BmadflowCheckpointCorrupt";
 
+  /** A phase failed (an agent step ran out of attempts); the message names the step and the cause. */
+  public static final String PHASE_FAILED = "BmadflowPhaseFailed";
+
   private Failures() {}
 }

@@ -8,7 +8,9 @@ import io.bmadflow.workflows.agents.AgentStepResult;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
+import io.bmadflow.workflows.agents.RosterCheck;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Runs agent steps with the configured {@link AgentRunner}, heartbeating while they work. */
 public final class AgentActivitiesImpl implements AgentActivities {
@@ -25,6 +27,22 @@ public final class AgentActivitiesImpl implements AgentActivities {
     this.runner = runner;
     this.workspaceRoot = workspaceRoot;
     this.workerName = workerName;
+  }
+
+  @Override
+  public RosterCheck checkRoster(List<String> agents) {
+    List<String> served;
+    java.util.function.Predicate<String> serves;
+    if (runner instanceof AgentRoster roster) {
+      served = roster.served();
+      serves = roster::serves;
+    } else if (runner instanceof BuiltInAgentRunner) {
+      served = BuiltInAgentRunner.served();
+      serves = served::contains;
+    } else {
+      return new RosterCheck(List.of(), List.of("*")); // A custom runner answers for itself.
+    }
+    return new RosterCheck(agents.stream().filter(a -> !serves.test(a)).distinct().sorted().toList(), served);
   }
 
   @Override

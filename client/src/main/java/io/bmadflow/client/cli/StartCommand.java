@@ -38,9 +38,13 @@ public class StartCommand implements Callable<Integer> {
     }
     String dir = workspace == null ? null : workspace.toAbsolutePath().normalize().toString();
     String runId = parent.services().client().start(project.get(), loaded.definition(), dir);
+    String note = parent.services().client().awaitStarted(project.get(), java.time.Duration.ofSeconds(10));
     spec.commandLine().getOut().printf(
         "started project %s: workflow %s, run %s, definition %s%n",
         project.get(), ProjectIds.workflowId(project.get()), runId, loaded.definition().id());
+    if (note != null) {
+      spec.commandLine().getErr().println("bmadflow: warning: " + note);
+    }
     return BmadflowCommand.OK;
   }
 }

@@ -13,4 +13,8 @@ public interface AgentActivities {
    */
   @ActivityMethod
   AgentStepResult runStep(AgentStepRequest request);
+
+  /** Which of these agents the worker's runners serve. */
+  @ActivityMethod
+  RosterCheck checkRoster(java.util.List<String> agents);
 }

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param knownArtifacts the artifacts produced so far
  * @param lastAgent the agent of the last step before this phase, or null
  * @param paused whether the project is paused when the phase starts
+ * @param agentAttempts attempts per agent step (0: the default)
  */
 public record PhaseRequest(
     String projectId,
@@ -29,4 +30,5 @@ public record PhaseRequest(
     Map<String, Boolean> flags,
     Map<String, ArtifactRef> knownArtifacts,
     String lastAgent,
-    boolean paused) {}
+    boolean paused,
+    int agentAttempts) {}

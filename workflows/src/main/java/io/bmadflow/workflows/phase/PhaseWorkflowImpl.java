@@ -36,8 +36,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   /** Improvement loops before a failing gate escalates to an operator. */
   public static final int MAX_IMPROVEMENT_LOOPS = 3;
 
-  private final AgentActivities agents =
-      Workflow.newActivityStub(AgentActivities.class, ActivityProfiles.agentStep());
+  private AgentActivities agents;
 
   private PhaseRequest request;
   private ProjectWorkflow project;
@@ -53,6 +52,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   @Override
   public PhaseResult run(PhaseRequest request) {
     this.request = request;
+    this.agents = Workflow.newActivityStub(AgentActivities.class, ActivityProfiles.agentStep(request.agentAttempts()));
     this.paused = this.paused || request.paused();
     this.project =
         Workflow.newExternalWorkflowStub(
@@ -244,7 +244,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
    * The agent that runs a step: the first of BMAD's alternatives ({@code analyst/pm}), and the
    * orchestrator for {@code various}.
    */
-  static String resolveAgent(String agent) {
+  public static String resolveAgent(String agent) {
     String first = agent.split("/")[0].trim();
     return "various".equals(first) ? "orchestrator" : first;
   }

@@ -12,6 +12,7 @@ import io.bmadflow.workflows.definition.WorkflowDefinition;
  *     (or whenever Temporal suggests it); 0 for the default, {@value #DEFAULT_MAX_HISTORY_EVENTS}
  * @param carried the state carried over by continue-as-new, or null for a new project
  * @param nextPhase the index of the phase to run first (0 for a new project)
+ * @param agentAttempts attempts per agent step before the project fails (0: the default, 20)
  */
 public record ProjectRequest(
     String projectId,
@@ -19,12 +20,13 @@ public record ProjectRequest(
     String workspace,
     int maxHistoryEvents,
     ProjectSnapshot carried,
-    int nextPhase) {
+    int nextPhase,
+    int agentAttempts) {
 
   public static final int DEFAULT_MAX_HISTORY_EVENTS = 10_000;
 
   /** A new project. */
   public ProjectRequest(String projectId, WorkflowDefinition definition, String workspace) {
-    this(projectId, definition, workspace, 0, null, 0);
+    this(projectId, definition, workspace, 0, null, 0, 0);
   }
 }

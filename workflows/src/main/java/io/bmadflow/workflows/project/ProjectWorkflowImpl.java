@@ -5,9 +5,11 @@ import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
+import io.bmadflow.workflows.agents.AgentActivities;
 import io.bmadflow.workflows.agents.AgentState;
 import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.agents.RosterCheck;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import io.bmadflow.workflows.checkpoint.CheckpointPriority;
@@ -23,7 +25,9 @@ import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.phase.PhaseRequest;
 import io.bmadflow.workflows.phase.PhaseResult;
 import io.bmadflow.workflows.phase.PhaseWorkflow;
+import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
@@ -98,6 +102,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     List<PhaseSteps> plan = PhasePlan.of(definition);
     phases.clear();
     plan.forEach(p -> phases.add(p.phase().wire()));
+    if (request.carried() == null && Workflow.getVersion("roster-check", Workflow.DEFAULT_VERSION, 1) >= 1) {
+      checkRoster();
+    }
     int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
 
     for (int i = request.nextPhase(); i < plan.size(); i++) {
@@ -106,7 +113,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         log.info("project {}: continuing as new before phase {} ({} history events)", projectId,
             plan.get(i).phase().wire(), info.getHistoryLength());
         runs++;
-        Workflow.continueAsNew(new ProjectRequest(projectId, definition, workspace, request.maxHistoryEvents(), state(), i));
+        Workflow.continueAsNew(new ProjectRequest(projectId, definition, workspace, request.maxHistoryEvents(), state(), i,
+            request.agentAttempts()));
       }
       PhaseSteps phaseSteps = plan.get(i);
       phase = phaseSteps.phase().wire();
@@ -120,19 +128,27 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
                   .setWorkflowId(currentPhaseWorkflowId)
                   .setTaskQueue(TaskQueues.ORCHESTRATION)
                   .build());
-      PhaseResult result =
-          child.run(
-              new PhaseRequest(
-                  projectId,
-                  workspace,
-                  phase,
-                  definition,
-                  phaseSteps.stepIndexes(),
-                  List.copyOf(stories),
-                  Map.copyOf(flags),
-                  Map.copyOf(artifacts),
-                  lastAgent,
-                  paused));
+      PhaseResult result;
+      try {
+        result =
+            child.run(
+                new PhaseRequest(
+                    projectId,
+                    workspace,
+                    phase,
+                    definition,
+                    phaseSteps.stepIndexes(),
+                    List.copyOf(stories),
+                    Map.copyOf(flags),
+                    Map.copyOf(artifacts),
+                    lastAgent,
+                    paused,
+                    request.agentAttempts()));
+      } catch (ChildWorkflowFailure e) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "project " + projectId + ": phase " + phase + " failed after step '" + step + "': " + rootCause(e)
+                + ". Fix the cause, then recover from the last checkpoint", Failures.PHASE_FAILED);
+      }
       // Every step signal is in history before the child's completion; wait until all are applied.
       Workflow.await(() -> stepRunsIn(result.phase()) >= result.stepRuns());
       currentPhaseWorkflowId = null;
@@ -149,6 +165,35 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     upsertSearchAttributes();
     return new ProjectResult(state());
+  }
+
+  /** Refuses to start a definition whose agents no worker can run, naming them. */
+  private void checkRoster() {
+    List<String> needed = definition.sequence().stream()
+        .filter(s -> s.isAgentStep())
+        .map(s -> PhaseWorkflowImpl.resolveAgent(s.agent()))
+        .distinct()
+        .sorted()
+        .toList();
+    AgentActivities roster = Workflow.newActivityStub(AgentActivities.class, ActivityProfiles.agentStep());
+    RosterCheck check = roster.checkRoster(needed);
+    if (!check.unserved().isEmpty()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "project " + projectId + ": no worker serves the agent(s) " + String.join(", ", check.unserved())
+              + " of definition " + definition.id() + "; served: " + String.join(", ", check.served())
+              + ". Configure a command for them (BMADFLOW_AGENT_COMMAND_<NAME> or BMADFLOW_AGENTS_FILE) on the workers",
+          Failures.INVALID_INPUT);
+    }
+    phase = "starting";
+  }
+
+  /** The innermost failure's own message: what the agent or activity said. */
+  private static String rootCause(Throwable failure) {
+    Throwable t = failure;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(t.getMessage());
   }
 
   private void restore(ProjectSnapshot carried) {
