@@ -13,6 +13,8 @@ import io.bmadflow.workflows.checkpoint.CheckpointIds;
 public final class PackagePaths {
   public static final String METADATA = "checkpoint-metadata.json";
   public static final String MANIFEST = "manifest.sha256";
+  /** The writer's claim on a checkpoint id, written first; not part of the package's content. */
+  public static final String CLAIM = ".claim";
   public static final String WORKFLOW_STATE = "workflow-state-snapshot.json";
   public static final String VALIDATION_REPORT = "validation-report.json";
   public static final String PROGRESS = "progress-snapshot.json";

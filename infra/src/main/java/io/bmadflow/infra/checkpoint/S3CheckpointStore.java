@@ -25,6 +25,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -81,7 +85,7 @@ public final class S3CheckpointStore implements CheckpointStore {
     Set<String> seen = new HashSet<>();
     for (PackageSource file : request.files()) {
       String path = PackagePaths.requireSafe(file.path());
-      if (path.equals(PackagePaths.METADATA) || path.equals(PackagePaths.MANIFEST)) {
+      if (path.equals(PackagePaths.METADATA) || path.equals(PackagePaths.MANIFEST) || path.equals(PackagePaths.CLAIM)) {
         throw new IllegalArgumentException("package path '" + path + "' is reserved; the store writes it itself");
       }
       if (!seen.add(path)) {
@@ -108,24 +112,30 @@ public final class S3CheckpointStore implements CheckpointStore {
       return new CommitResult(sameOrConflict(checkpointId, existing, checksum, request.requestSha256()), true, List.of());
     }
 
+    claim(base, checkpointId, checksum);
+
     // The parent decides what can be referenced instead of written.
     Lineage lineage = lineage(projectId, checkpointId, request.parentCheckpointId());
     Map<String, PackageFile> entries = new TreeMap<>();
-    long written = 0;
+    Map<String, Future<PackageFile>> uploads = new TreeMap<>();
     for (PackageSource file : request.files()) {
       Sha256.Sum sum = sums.get(file.path());
       PackageFile inherited = lineage.files().get(file.path());
       if (inherited != null && inherited.sha256().equals(sum.hex()) && inherited.size() == sum.size()) {
         entries.put(file.path(), inherited);
-        continue;
+      } else if (sum.size() > options.multipartThreshold()) {
+        entries.put(file.path(), store(base, file, sum, checkpointId)); // Large: streamed, one at a time.
+      } else {
+        uploads.put(file.path(), UPLOADS.submit(() -> store(base, file, sum, checkpointId)));
       }
-      PackageFile stored = store(base, file, sum, checkpointId);
-      entries.put(file.path(), stored);
+    }
+    uploads.put(PackagePaths.MANIFEST, UPLOADS.submit(() -> putPlain(base, PackagePaths.MANIFEST, manifestBytes, "text/plain", checkpointId)));
+    long written = entries.values().stream().filter(f -> f.storedIn().equals(checkpointId)).mapToLong(PackageFile::storedSize).sum();
+    for (var upload : uploads.entrySet()) {
+      PackageFile stored = await(upload.getValue());
+      entries.put(upload.getKey(), stored);
       written += stored.storedSize();
     }
-    PackageFile manifestEntry = putPlain(base, PackagePaths.MANIFEST, manifestBytes, "text/plain", checkpointId);
-    entries.put(PackagePaths.MANIFEST, manifestEntry);
-    written += manifestBytes.length;
 
     long logical = entries.values().stream().mapToLong(PackageFile::size).sum();
     long storedTotal = entries.values().stream().mapToLong(PackageFile::storedSize).sum();
@@ -155,6 +165,48 @@ public final class S3CheckpointStore implements CheckpointStore {
         location(projectId, checkpointId), entries.size() + 1, written + metadataBytes.length,
         lineage.parentId() == null ? ", full" : ", incremental to " + lineage.parentId());
     return new CommitResult(built, false, warnings);
+  }
+
+  /** Small objects upload in parallel: a commit costs round trips, not bandwidth. */
+  private static final ExecutorService UPLOADS = Executors.newFixedThreadPool(4, runnable -> {
+    Thread thread = new Thread(runnable, "bmadflow-checkpoint-upload");
+    thread.setDaemon(true);
+    return thread;
+  });
+
+  private static PackageFile await(Future<PackageFile> upload) {
+    try {
+      return upload.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CheckpointStoreException("interrupted while uploading a checkpoint");
+    }
+  }
+
+  /**
+   * Claims the checkpoint id for this content before anything is written: a create-only
+   * {@code .claim} object holding the content's checksum. A retry of the same content finds its
+   * own claim and goes on; a writer with other content is refused before it writes a byte, so
+   * two racing writers never mix their objects: one wins, the other gets a Conflict.
+   */
+  private void claim(String base, String checkpointId, String checksum) {
+    byte[] token = checksum.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try {
+      objects.put(base + PackagePaths.CLAIM, token, "text/plain", "*", null);
+    } catch (S3Objects.PreconditionFailed taken) {
+      byte[] holder = objects.get(base + PackagePaths.CLAIM);
+      if (holder != null && !java.util.Arrays.equals(holder, token)) {
+        throw new CheckpointStoreException.Conflict(
+            "checkpoint " + checkpointId + " is being written by another writer with other content ("
+                + new String(holder, java.nio.charset.StandardCharsets.UTF_8) + ", ours " + checksum
+                + "); committed or not, a checkpoint id holds one content only: take a new checkpoint id");
+      }
+    }
   }
 
   /** The parent's files, resolved to the package that holds each object, and the chain depth. */
@@ -238,7 +290,7 @@ public final class S3CheckpointStore implements CheckpointStore {
     MessageDigest storedDigest = Sha256.newDigest();
     CountingOutputStream counted = new CountingOutputStream(new DigestOutputStream(upload, storedDigest));
     try (InputStream in = file.content().open()) {
-      OutputStream encoder = options.compress() ? new GZIPOutputStream(counted, 64 * 1024) : counted;
+      OutputStream encoder = options.compress() ? new FastGzipOutputStream(counted, 64 * 1024) : counted;
       in.transferTo(encoder);
       encoder.close(); // Finishes gzip and completes the upload.
     } catch (IOException | RuntimeException e) {
@@ -668,7 +720,7 @@ public final class S3CheckpointStore implements CheckpointStore {
 
   static byte[] gzip(byte[] bytes) throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, bytes.length / 3));
-    try (GZIPOutputStream gz = new GZIPOutputStream(out, 8192)) {
+    try (GZIPOutputStream gz = new FastGzipOutputStream(out, 8192)) {
       gz.write(bytes);
     }
     return out.toByteArray();
@@ -676,6 +728,18 @@ public final class S3CheckpointStore implements CheckpointStore {
 
   private static String contentType(String path) {
     return path.endsWith(".json") ? JSON : path.endsWith(".md") ? "text/markdown" : "application/octet-stream";
+  }
+
+  /**
+   * gzip at level 1: on package content it is several times faster than the default level for a
+   * few percent more bytes (see docs/benchmarks.md), and a commit's cost is dominated by CPU at
+   * the default level. Any gzip reader reads it.
+   */
+  private static final class FastGzipOutputStream extends GZIPOutputStream {
+    FastGzipOutputStream(OutputStream out, int size) throws IOException {
+      super(out, size);
+      def.setLevel(java.util.zip.Deflater.BEST_SPEED);
+    }
   }
 
   private static final class CountingOutputStream extends java.io.FilterOutputStream {

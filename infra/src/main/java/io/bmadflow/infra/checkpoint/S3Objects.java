@@ -1,6 +1,7 @@
 package io.bmadflow.infra.checkpoint;
 
 import io.bmadflow.infra.config.S3Settings;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -130,12 +131,16 @@ final class S3Objects {
 
     private void flushPart() {
       int number = parts.size() + 1;
-      byte[] part = java.util.Arrays.copyOf(buffer, filled);
-      String checksum = Sha256.base64(part);
+      int length = filled;
+      MessageDigest digest = Sha256.newDigest();
+      digest.update(buffer, 0, length);
+      String checksum = java.util.Base64.getEncoder().encodeToString(digest.digest());
+      // Streamed from the buffer itself (re-readable for retries): no copy of the part.
       String etag = call("upload part " + number + " of " + key, key, () -> s3.uploadPart(
           b -> b.bucket(settings.bucket()).key(key).uploadId(uploadId).partNumber(number)
-              .contentLength((long) part.length).checksumSHA256(checksum),
-          RequestBody.fromBytes(part))).eTag();
+              .contentLength((long) length).checksumSHA256(checksum),
+          RequestBody.fromContentProvider(
+              () -> new java.io.ByteArrayInputStream(buffer, 0, length), length, "application/octet-stream"))).eTag();
       parts.add(CompletedPart.builder().partNumber(number).eTag(etag).checksumSHA256(checksum).build());
       filled = 0;
     }
