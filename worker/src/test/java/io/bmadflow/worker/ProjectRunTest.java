@@ -77,6 +77,8 @@ class ProjectRunTest {
     }
     CheckpointMetadata last = fixture.store.metadata("run-ok", checkpoints.get(checkpoints.size() - 1).checkpointId());
     assertEquals(1.0, last.stateSummary().workflowProgress());
+    assertEquals(4, last.stateSummary().qualityGatesPassed(), "the PO checklist and three QA gates");
+    assertEquals(1, last.stateSummary().criticalDecisions(), "the architect's technology choice");
     assertTrue(last.storageMetadata().bytesWritten() < last.storageMetadata().storedBytes(), "incremental wrote less than the whole");
     assertEquals(Files.readString(workspace.resolve("docs/prd.md")), new String(fixture.store.readFile("run-ok",
         last.checkpointMetadata().checkpointId(), "workspace/docs/prd.md"), java.nio.charset.StandardCharsets.UTF_8),

@@ -145,7 +145,8 @@ final class PackageBuilder {
   static CheckpointMetadata metadata(
       CheckpointRequest request, String requestSha256, Captured captured, PackageDigest digest, double restoreBytesPerSecond) {
     ProjectSnapshot state = request.snapshot();
-    int gates = (int) state.artifacts().keySet().stream().filter(p -> p.startsWith("docs/qa/")).count();
+    int gatesPassed = (int) state.gates().stream().filter(g -> g.verdict().proceeds()).count();
+    int criticalDecisions = (int) state.decisions().stream().filter(d -> d.critical()).count();
     double sizeMb = digest.storedBytes() / (1024.0 * 1024.0);
     String retention = RetentionPolicy.classOf(request.priority().wire(), request.trigger().wire());
     Instant expires = digest.retention().expiresAt(retention, Instant.ofEpochMilli(request.createdAtMillis()));
@@ -171,8 +172,8 @@ final class PackageBuilder {
             state.agents().size(),
             state.stepsCompleted(),
             Math.max(0, state.stepsPlanned() - state.stepsCompleted()),
-            gates,
-            0,
+            gatesPassed,
+            criticalDecisions,
             state.artifacts().size(),
             state.stories().size()),
         new CheckpointMetadata.RecoveryMetadata(
