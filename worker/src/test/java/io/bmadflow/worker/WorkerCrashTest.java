@@ -106,7 +106,7 @@ class WorkerCrashTest {
         "flags", s.flags(),
         "steps", steps,
         "handoffs", s.communicationLog(),
-        "checkpoints", s.checkpoints().size(),
+        "phase-checkpoints", s.checkpoints().stream().filter(c -> c.trigger().equals("phase_transition")).count(),
         "progress", s.stepsCompleted() + "/" + s.stepsPlanned());
   }
 }

@@ -38,14 +38,16 @@ public final class ActivityProfiles {
   }
 
   /**
-   * Checkpoint I/O: capture, store and verify. Retried without an attempt limit for up to an hour,
+   * Checkpoint I/O: capture, store and verify, heartbeating (a lost worker's attempt is retried
+   * within seconds, not after the start-to-close timeout). Retried without an attempt limit for up to an hour,
    * so an S3 outage delays a checkpoint instead of failing it; the workflow chose the checkpoint
    * id, so every retry rewrites the same package.
    */
   public static ActivityOptions checkpointIo() {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.CHECKPOINTS)
-        .setStartToCloseTimeout(Duration.ofMinutes(2))
+        .setStartToCloseTimeout(Duration.ofMinutes(10))
+        .setHeartbeatTimeout(Duration.ofSeconds(10))
         .setScheduleToCloseTimeout(Duration.ofHours(1))
         .setRetryOptions(
             RetryOptions.newBuilder()

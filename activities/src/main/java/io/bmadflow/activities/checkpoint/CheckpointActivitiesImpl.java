@@ -36,6 +36,10 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
 
   @Override
   public CheckpointRef createCheckpoint(CheckpointRequest request) {
+    return io.bmadflow.activities.Heartbeats.during(() -> create(request));
+  }
+
+  private CheckpointRef create(CheckpointRequest request) {
     String projectId = request.snapshot() == null ? null : request.snapshot().projectId();
     String problem = ProjectIds.problem(projectId);
     if (problem != null || !CheckpointIds.isValid(request.checkpointId())

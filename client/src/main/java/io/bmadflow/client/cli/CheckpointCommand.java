@@ -43,6 +43,7 @@ import picocli.CommandLine.Spec;
     description = "Lists, shows, verifies, compares, exports and prunes checkpoints.",
     subcommands = {
       CheckpointCommand.ListCommand.class,
+      CheckpointCommand.CreateCommand.class,
       CheckpointCommand.ShowCommand.class,
       CheckpointCommand.VerifyCommand.class,
       CheckpointCommand.DiffCommand.class,
@@ -103,6 +104,33 @@ public class CheckpointCommand implements Runnable {
       }
       String location = parent.store().location(project.get(), checkpoints.get(0).checkpointId());
       out.println("stored under " + location.substring(0, location.length() - checkpoints.get(0).checkpointId().length() - 1));
+      return BmadflowCommand.OK;
+    }
+  }
+
+  /** {@code bmadflow checkpoint create}. */
+  @Command(name = "create", mixinStandardHelpOptions = true,
+      description = "Takes a manual checkpoint of a running project now and prints it once committed.")
+  static class CreateCommand implements Callable<Integer> {
+    @ParentCommand CheckpointCommand parent;
+    @Spec CommandSpec spec;
+    @Mixin ProjectOption project;
+
+    @Option(names = "--kind", required = true, description = "user, experiment, milestone or emergency (emergency is critical priority, milestone high).")
+    String kind;
+
+    @Option(names = "--reason", required = true, description = "Why; recorded in the metadata.")
+    String reason;
+
+    @Override
+    public Integer call() {
+      var request = new io.bmadflow.workflows.checkpoint.ManualCheckpoint(kind, reason, System.getProperty("user.name", "user"));
+      if (request.trigger() == null) {
+        throw new ParameterException(spec.commandLine(), "--kind '" + kind + "' must be user, experiment, milestone or emergency");
+      }
+      var ref = parent.parent.services().client().createCheckpoint(project.get(), request);
+      spec.commandLine().getOut().printf("checkpoint %s committed (%s, %s priority, %d bytes) at %s%n",
+          ref.checkpointId(), ref.trigger(), ref.priority(), ref.sizeBytes(), ref.location());
       return BmadflowCommand.OK;
     }
   }

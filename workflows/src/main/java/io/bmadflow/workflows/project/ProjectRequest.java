@@ -1,5 +1,6 @@
 package io.bmadflow.workflows.project;
 
+import io.bmadflow.workflows.checkpoint.CheckpointPolicy;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
 
 /**
@@ -13,6 +14,7 @@ import io.bmadflow.workflows.definition.WorkflowDefinition;
  * @param carried the state carried over by continue-as-new, or null for a new project
  * @param nextPhase the index of the phase to run first (0 for a new project)
  * @param agentAttempts attempts per agent step before the project fails (0: the default, 20)
+ * @param policy when to checkpoint besides phase transitions, or null for the defaults
  */
 public record ProjectRequest(
     String projectId,
@@ -21,12 +23,13 @@ public record ProjectRequest(
     int maxHistoryEvents,
     ProjectSnapshot carried,
     int nextPhase,
-    int agentAttempts) {
+    int agentAttempts,
+    CheckpointPolicy policy) {
 
   public static final int DEFAULT_MAX_HISTORY_EVENTS = 10_000;
 
   /** A new project. */
   public ProjectRequest(String projectId, WorkflowDefinition definition, String workspace) {
-    this(projectId, definition, workspace, 0, null, 0, 0);
+    this(projectId, definition, workspace, 0, null, 0, 0, null);
   }
 }

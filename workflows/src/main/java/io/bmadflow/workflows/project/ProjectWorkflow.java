@@ -1,5 +1,7 @@
 package io.bmadflow.workflows.project;
 
+import io.bmadflow.workflows.checkpoint.CheckpointRef;
+import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
 import io.bmadflow.workflows.gates.GateRecord;
 import io.bmadflow.workflows.gates.OperatorDecision;
 import io.temporal.workflow.QueryMethod;
@@ -63,6 +65,17 @@ public interface ProjectWorkflow {
 
   @UpdateValidatorMethod(updateName = "reportRisk")
   void validateReportRisk(Risk risk);
+
+  /** Takes a manual checkpoint (user, experiment, milestone or emergency) and returns it once committed. */
+  @UpdateMethod
+  CheckpointRef createCheckpoint(ManualCheckpoint request);
+
+  @UpdateValidatorMethod(updateName = "createCheckpoint")
+  void validateCreateCheckpoint(ManualCheckpoint request);
+
+  /** Asks for a manual checkpoint without waiting for it: the Web UI's way. */
+  @SignalMethod
+  void requestCheckpoint(ManualCheckpoint request);
 
   /** Pauses the project before its next step. */
   @SignalMethod

@@ -12,6 +12,8 @@ import io.bmadflow.workflows.agents.ArtifactRef;
 import io.bmadflow.workflows.agents.RosterCheck;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
+import io.bmadflow.workflows.checkpoint.CheckpointPolicy;
+import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
 import io.bmadflow.workflows.checkpoint.CheckpointPriority;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
 import io.bmadflow.workflows.checkpoint.CheckpointRequest;
@@ -28,6 +30,7 @@ import io.bmadflow.workflows.phase.PhaseWorkflow;
 import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
+import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
@@ -106,15 +109,22 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       checkRoster();
     }
     int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
+    policy = request.policy() != null ? request.policy() : CheckpointPolicy.defaults();
+    triggersOn = Workflow.getVersion("checkpoint-triggers", Workflow.DEFAULT_VERSION, 1) >= 1;
+    if (triggersOn) {
+      Async.procedure(this::checkpointer);
+      Async.procedure(this::timeBasedTrigger);
+    }
 
     for (int i = request.nextPhase(); i < plan.size(); i++) {
       WorkflowInfo info = Workflow.getInfo();
       if (i > request.nextPhase() && (info.isContinueAsNewSuggested() || info.getHistoryLength() > maxEvents)) {
+        Workflow.await(() -> pendingTriggers.isEmpty() && !checkpointing);
         log.info("project {}: continuing as new before phase {} ({} history events)", projectId,
             plan.get(i).phase().wire(), info.getHistoryLength());
         runs++;
         Workflow.continueAsNew(new ProjectRequest(projectId, definition, workspace, request.maxHistoryEvents(), state(), i,
-            request.agentAttempts()));
+            request.agentAttempts(), request.policy()));
       }
       PhaseSteps phaseSteps = plan.get(i);
       phase = phaseSteps.phase().wire();
@@ -158,10 +168,13 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         phase = COMPLETE;
       }
       String to = last ? COMPLETE : plan.get(i + 1).phase().wire();
-      checkpoint(
-          CheckpointTrigger.PHASE_TRANSITION,
-          CheckpointPriority.MEDIUM,
-          "phase transition " + from + " -> " + to);
+      String reason = "phase transition " + from + " -> " + to + " (after " + from + (last ? "" : ", before " + to) + ")";
+      if (triggersOn) {
+        awaitCheckpoint(trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.PHASE_TRANSITION, CheckpointPriority.MEDIUM,
+            "system", reason, true));
+      } else {
+        checkpoint(CheckpointType.AUTOMATIC, CheckpointTrigger.PHASE_TRANSITION, CheckpointPriority.MEDIUM, "system", reason);
+      }
     }
     upsertSearchAttributes();
     return new ProjectResult(state());
@@ -273,6 +286,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       }
       agents.computeIfPresent(gate.agent(), (name, a) -> withQuality(a, gate.gateId() + ": " + gate.verdict()));
     }
+    detectTriggers(event);
     upsertSearchAttributes();
   }
 
@@ -358,6 +372,11 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     Decision logged = new Decision("D" + (decisions.size() + 1), decision.title(), decision.rationale(),
         decision.madeBy() == null ? "operator" : decision.madeBy(), decision.critical(), phase);
     decisions.add(logged);
+    stateVersion++;
+    if (logged.critical()) {
+      trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.CRITICAL_DECISION, CheckpointPriority.HIGH, logged.madeBy(),
+          "critical decision: " + logged.title(), false);
+    }
     return logged.id();
   }
 
@@ -373,7 +392,37 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     Risk logged = new Risk("R" + (risks.size() + 1), risk.title(), risk.probability(), risk.impact(),
         risk.reportedBy() == null ? "operator" : risk.reportedBy(), phase);
     risks.add(logged);
+    stateVersion++;
+    riskTrigger(logged, logged.reportedBy());
     return logged.id();
+  }
+
+  @Override
+  public void validateCreateCheckpoint(ManualCheckpoint request) {
+    if (request == null || request.trigger() == null) {
+      throw new IllegalArgumentException("a manual checkpoint's kind is user, experiment, milestone or emergency");
+    }
+    if (!triggersOn) {
+      throw new IllegalArgumentException("project " + projectId + " was started before manual checkpoints existed");
+    }
+  }
+
+  @Override
+  public CheckpointRef createCheckpoint(ManualCheckpoint request) {
+    return awaitCheckpoint(manual(request));
+  }
+
+  @Override
+  public void requestCheckpoint(ManualCheckpoint request) {
+    if (request != null && request.trigger() != null) {
+      manual(request);
+    }
+  }
+
+  private long manual(ManualCheckpoint request) {
+    String by = request.requestedBy() == null ? "user" : request.requestedBy();
+    return trigger(CheckpointType.MANUAL, request.trigger(), request.priority(), by,
+        request.kind() + " checkpoint: " + (request.reason() == null ? "requested by " + by : request.reason()), true);
   }
 
   @Override
@@ -391,6 +440,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       return;
     }
     paused = value;
+    stateVersion++;
     log.info("project {} {}: {}", projectId, value ? "paused" : "resumed", reason);
     if (currentPhaseWorkflowId != null) {
       Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).setPaused(value);
@@ -428,17 +478,18 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     return steps.stream().filter(s -> s.phase().equals(phaseName)).count();
   }
 
-  private void checkpoint(CheckpointTrigger trigger, CheckpointPriority priority, String reason) {
+  private CheckpointRef checkpoint(
+      CheckpointType type, CheckpointTrigger trigger, CheckpointPriority priority, String createdBy, String reason) {
     long now = Workflow.currentTimeMillis();
     WorkflowInfo info = Workflow.getInfo();
     CheckpointRequest request =
         new CheckpointRequest(
             CheckpointIds.of(now, Workflow.randomUUID()),
             now,
-            CheckpointType.AUTOMATIC,
+            type,
             trigger,
             priority,
-            "system",
+            createdBy,
             reason,
             info.getWorkflowId(),
             info.getRunId(),
@@ -449,5 +500,190 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     checkpointRefs.add(ref);
     upsertSearchAttributes();
     log.info("project {}: checkpoint {} committed ({})", projectId, ref.checkpointId(), reason);
+    return ref;
+  }
+
+  // ---- checkpoint triggers -------------------------------------------------------------------
+
+  /** A reason to checkpoint, waiting to be taken. */
+  private record Trigger(long ticket, CheckpointType type, CheckpointTrigger trigger, CheckpointPriority priority,
+      String createdBy, String reason, boolean force) {}
+
+  private CheckpointPolicy policy = CheckpointPolicy.defaults();
+  private boolean triggersOn;
+  private final List<Trigger> pendingTriggers = new ArrayList<>();
+  private long nextTicket;
+  private long doneTicket = -1;
+  private boolean checkpointing;
+  private long stateVersion;
+  private long checkpointedVersion = -1;
+  private final Map<Long, CheckpointRef> refsByTicket = new TreeMap<>();
+  private final Set<String> handoffPairs = new LinkedHashSet<>();
+  private final Set<Integer> progressReached = new LinkedHashSet<>();
+  private final Map<String, Integer> complexityLevels = new TreeMap<>();
+  private final Map<String, String> contextHashes = new TreeMap<>();
+  private Set<String> roster = Set.of();
+
+  /** Queues a trigger; returns its ticket. Triggers queued together become one checkpoint. */
+  private long trigger(CheckpointType type, CheckpointTrigger trigger, CheckpointPriority priority, String createdBy,
+      String reason, boolean force) {
+    long ticket = nextTicket++;
+    if (triggersOn) {
+      pendingTriggers.add(new Trigger(ticket, type, trigger, priority, createdBy, reason, force));
+    }
+    return ticket;
+  }
+
+  private CheckpointRef awaitCheckpoint(long ticket) {
+    Workflow.await(() -> doneTicket >= ticket);
+    return refsByTicket.get(ticket);
+  }
+
+  /**
+   * Takes the queued triggers as checkpoints, one at a time: everything queued while one is
+   * being written becomes the next one (coalesced, the highest priority wins, the reasons are
+   * joined), and a batch is skipped when the state has not changed since the last checkpoint,
+   * unless an operator or a phase transition asked for it.
+   */
+  private void checkpointer() {
+    while (true) {
+      Workflow.await(() -> !pendingTriggers.isEmpty());
+      List<Trigger> batch = List.copyOf(pendingTriggers);
+      pendingTriggers.clear();
+      long lastTicket = batch.get(batch.size() - 1).ticket();
+      boolean forced = batch.stream().anyMatch(Trigger::force);
+      if (!forced && stateVersion == checkpointedVersion) {
+        CheckpointRef last = checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1);
+        batch.forEach(t -> refsByTicket.put(t.ticket(), last));
+        doneTicket = lastTicket;
+        continue;
+      }
+      Trigger lead = batch.stream().max((a, b) -> Integer.compare(rank(a), rank(b))).orElseThrow();
+      CheckpointPriority priority = batch.stream().map(Trigger::priority).max(Enum::compareTo).orElseThrow();
+      String reason = batch.stream().map(Trigger::reason).distinct().reduce((a, b) -> a + "; " + b).orElse("");
+      checkpointing = true;
+      long version = stateVersion;
+      CheckpointRef ref;
+      try {
+        ref = checkpoint(lead.type(), lead.trigger(), priority, lead.createdBy(), reason);
+      } finally {
+        checkpointing = false;
+      }
+      checkpointedVersion = version;
+      batch.forEach(t -> refsByTicket.put(t.ticket(), ref));
+      doneTicket = lastTicket;
+    }
+  }
+
+  /**
+   * Which trigger names a coalesced checkpoint: an operator's request, then a phase transition,
+   * then the highest priority. The checkpoint takes the highest priority of its batch.
+   */
+  private static int rank(Trigger t) {
+    return (t.type() == CheckpointType.MANUAL ? 200 : 0)
+        + (t.trigger() == CheckpointTrigger.PHASE_TRANSITION ? 100 : 0) + t.priority().ordinal();
+  }
+
+  /** A checkpoint after every {@code timeBasedInterval} of active work; paused time does not count. */
+  private void timeBasedTrigger() {
+    long remaining = policy.timeBasedInterval().toMillis();
+    while (true) {
+      Workflow.await(() -> !paused);
+      long started = Workflow.currentTimeMillis();
+      boolean interrupted = Workflow.await(java.time.Duration.ofMillis(remaining), () -> paused);
+      remaining -= Workflow.currentTimeMillis() - started;
+      if (!interrupted || remaining <= 0) {
+        remaining = policy.timeBasedInterval().toMillis();
+        if (stateVersion != checkpointedVersion) {
+          trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.TIME_BASED, CheckpointPriority.LOW, "system",
+              policy.timeBasedInterval().toMinutes() + " minutes of active work", false);
+        }
+      }
+    }
+  }
+
+  /** After a step was applied: the triggers its changes set off. */
+  private void detectTriggers(StepFinished event) {
+    stateVersion++;
+    if (!triggersOn) {
+      return;
+    }
+    AgentStepResult result = event.result();
+    if (event.gate() != null) {
+      GateRecord gate = event.gate();
+      trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.QUALITY_GATE,
+          gate.verdict().proceeds() && !"operator".equals(gate.decidedBy()) ? CheckpointPriority.MEDIUM : CheckpointPriority.HIGH,
+          gate.agent(), "after gate " + gate.gateId() + " (" + gate.kind() + "): " + gate.verdict(), false);
+    }
+    if (result != null) {
+      for (Decision d : result.decisions()) {
+        if (d.critical()) {
+          trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.CRITICAL_DECISION, CheckpointPriority.HIGH, result.agent(),
+              "critical decision: " + d.title(), false);
+        }
+      }
+      for (Risk r : result.risks()) {
+        riskTrigger(r, result.agent());
+      }
+    }
+    if (!communicationLog.isEmpty()) {
+      Handoff last = communicationLog.get(communicationLog.size() - 1);
+      if (handoffPairs.add(last.from() + "->" + last.to())) {
+        trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.TEAM_HANDOFF, CheckpointPriority.LOW, "system",
+            "handoff " + last.from() + " -> " + last.to(), false);
+      }
+    }
+    int percent = (int) Math.floor(state().progress() * 100);
+    for (int milestone : policy.progressMilestones()) {
+      if (percent >= milestone && progressReached.add(milestone)) {
+        trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.PROGRESS,
+            milestone >= 100 ? CheckpointPriority.HIGH : CheckpointPriority.MEDIUM, "system", milestone + "% progress", false);
+      }
+    }
+    complexity("stories", stories.size());
+    complexity("artifacts", artifacts.size());
+    complexity("decisions", decisions.size());
+    Set<String> now = Set.copyOf(agents.keySet());
+    if (!roster.isEmpty() && !now.equals(roster)) {
+      Set<String> joined = new java.util.TreeSet<>(now);
+      joined.removeAll(roster);
+      trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.RESOURCE, CheckpointPriority.LOW, "system",
+          "agent roster changed" + (joined.isEmpty() ? "" : ": " + String.join(", ", joined) + " joined"), false);
+    }
+    roster = now;
+    context("business", "docs/project-brief.md", "docs/prd.md");
+    context("technical", "docs/fullstack-architecture.md", "docs/architecture.md", "docs/front-end-spec.md");
+  }
+
+  private void riskTrigger(Risk risk, String reportedBy) {
+    if (triggersOn && risk.score() >= policy.riskThreshold()) {
+      trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.RISK_EVENT,
+          risk.score() >= 20 ? CheckpointPriority.CRITICAL : CheckpointPriority.HIGH, reportedBy,
+          "risk '" + risk.title() + "' scores " + risk.score(), false);
+    }
+  }
+
+  private void complexity(String what, int count) {
+    int level = count / policy.complexityStep();
+    Integer before = complexityLevels.put(what, level);
+    if (before != null && level > before) {
+      trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.COMPLEXITY, CheckpointPriority.LOW, "system",
+          what + " grew to " + count, false);
+    }
+  }
+
+  /** A context trigger when the documents behind a context change after they first appeared. */
+  private void context(String context, String... paths) {
+    StringBuilder hashes = new StringBuilder();
+    for (String path : paths) {
+      ArtifactRef ref = artifacts.get(path);
+      hashes.append(ref == null ? "-" : ref.sha256()).append(',');
+    }
+    String before = contextHashes.put(context, hashes.toString());
+    boolean existed = before != null && !before.replace("-", "").replace(",", "").isEmpty();
+    if (existed && !before.equals(hashes.toString())) {
+      trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.CONTEXT, CheckpointPriority.MEDIUM, "system",
+          "the " + context + " context changed", false);
+    }
   }
 }
