@@ -3,7 +3,9 @@ package io.bmadflow.worker;
 import io.bmadflow.activities.agents.AgentActivitiesImpl;
 import io.bmadflow.activities.agents.AgentRunner;
 import io.bmadflow.activities.checkpoint.CheckpointActivitiesImpl;
+import io.bmadflow.activities.checkpoint.NotificationActivitiesImpl;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
+import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
@@ -33,8 +35,19 @@ public final class BmadflowWorker implements AutoCloseable {
    * @param name this worker's name, recorded with the steps it runs
    * @param workspaceRoot where project workspaces live when a project names none
    * @param agents the agent implementation
+   * @param metrics where checkpoint metrics go, or null for none (Temporal's own metrics go where
+   *     the {@link TemporalConnection} was told)
+   * @param webhookUrl where checkpoint notifications are POSTed ({@code BMADFLOW_WEBHOOK_URL}),
+   *     or null for none
    */
-  public record Options(String name, Path workspaceRoot, AgentRunner agents) {}
+  public record Options(String name, Path workspaceRoot, AgentRunner agents, BmadflowMetrics metrics,
+      String webhookUrl) {
+
+    /** Without metrics and notifications. */
+    public Options(String name, Path workspaceRoot, AgentRunner agents) {
+      this(name, workspaceRoot, agents, null, null);
+    }
+  }
 
   private BmadflowWorker(WorkerFactory factory, String name) {
     this.factory = factory;
@@ -43,6 +56,7 @@ public final class BmadflowWorker implements AutoCloseable {
 
   /** Registers everything and starts polling. */
   public static BmadflowWorker start(TemporalConnection temporal, CheckpointStore store, Options options) {
+    NotificationActivitiesImpl notifications = new NotificationActivitiesImpl(options.webhookUrl());
     List<String> refused = temporal.registerSearchAttributes(List.copyOf(SearchAttributes.ALL));
     if (!refused.isEmpty()) {
       log.warn("search attributes not registered ({}); projects run without them. Register them in the"
@@ -62,7 +76,8 @@ public final class BmadflowWorker implements AutoCloseable {
         .registerActivitiesImplementations(
             new AgentActivitiesImpl(options.agents(), options.workspaceRoot(), options.name()));
     factory.newWorker(TaskQueues.CHECKPOINTS, built)
-        .registerActivitiesImplementations(new CheckpointActivitiesImpl(store, options.workspaceRoot()));
+        .registerActivitiesImplementations(
+            new CheckpointActivitiesImpl(store, options.workspaceRoot(), options.metrics()), notifications);
     factory.start();
     return new BmadflowWorker(factory, options.name());
   }

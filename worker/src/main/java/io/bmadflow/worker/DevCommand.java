@@ -3,6 +3,7 @@ package io.bmadflow.worker;
 import io.bmadflow.client.cli.BmadflowCommand;
 import io.bmadflow.infra.checkpoint.S3CheckpointStore;
 import io.bmadflow.infra.devstack.DevStack;
+import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -38,17 +39,31 @@ public class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DevStack stack = DevStack.start(dataDir, temporalPort, s3Port);
+    // Loopback by default, and any free port when 9464 is busy (a worker may already hold it).
+    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(parent.services().env(), "127.0.0.1", true);
+    DevStack stack;
+    try {
+      stack = DevStack.start(dataDir, temporalPort, s3Port);
+    } catch (java.io.IOException | RuntimeException e) {
+      if (metrics != null) {
+        metrics.close();
+      }
+      throw e;
+    }
     TemporalConnection temporal = null;
     S3Client s3 = null;
     BmadflowWorker started;
     Map<String, String> env = stack.environment();
     try {
-      temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
+      temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE,
+          metrics == null ? null : metrics.temporalScope());
       s3 = stack.s3Settings().newClient();
       started = BmadflowWorker.start(temporal, new S3CheckpointStore(s3, stack.s3Settings()),
-          WorkerCommand.options(withAgentSettings(env), "dev-worker", null, agentStepMs));
+          WorkerCommand.options(withAgentSettings(env), "dev-worker", null, agentStepMs, metrics));
     } catch (RuntimeException e) {
+      if (metrics != null) {
+        metrics.close();
+      }
       if (s3 != null) {
         s3.close();
       }
@@ -66,6 +81,7 @@ public class DevCommand implements Callable<Integer> {
     out.printf("  Temporal  %s  namespace %s%n", stack.temporalAddress(), DevStack.NAMESPACE);
     out.printf("  S3        %s  bucket %s%n", stack.s3Endpoint(), DevStack.BUCKET);
     out.printf("  worker    %s%n", worker.name());
+    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.url());
     out.println();
     out.println("# In a second terminal, paste these lines, then run e.g. ./bmadflow start --project my-app");
     env.forEach((k, v) -> out.printf("export %s=%s%n", k, shellQuote(v)));
@@ -77,15 +93,18 @@ public class DevCommand implements Callable<Integer> {
       connection.close();
       client.close();
       stack.close();
+      if (metrics != null) {
+        metrics.close();
+      }
     });
     return BmadflowCommand.OK;
   }
 
-  /** The stack's settings, plus the agent settings (commands, timeout) of this shell. */
+  /** The stack's settings, plus the agent settings (commands, timeout) and the webhook of this shell. */
   private Map<String, String> withAgentSettings(Map<String, String> stackEnv) {
     Map<String, String> merged = new java.util.HashMap<>();
     parent.services().env().forEach((k, v) -> {
-      if (k.startsWith("BMADFLOW_AGENT")) {
+      if (k.startsWith("BMADFLOW_AGENT") || k.equals("BMADFLOW_WEBHOOK_URL")) {
         merged.put(k, v);
       }
     });

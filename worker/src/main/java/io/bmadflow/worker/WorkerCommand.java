@@ -4,6 +4,7 @@ import io.bmadflow.activities.agents.AgentRoster;
 import io.bmadflow.activities.agents.BuiltInAgentRunner;
 import io.bmadflow.client.cli.BmadflowCommand;
 import io.bmadflow.client.cli.Services;
+import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.workflows.TaskQueues;
 import java.io.PrintWriter;
@@ -26,7 +27,9 @@ import picocli.CommandLine.Spec;
     description = {
       "Runs a worker against the configured Temporal and S3 until Ctrl-C or SIGTERM.",
       "Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE.",
-      "S3: BMADFLOW_S3_ENDPOINT, BMADFLOW_S3_BUCKET, BMADFLOW_S3_PREFIX; credentials from the AWS default chain."
+      "S3: BMADFLOW_S3_ENDPOINT, BMADFLOW_S3_BUCKET, BMADFLOW_S3_PREFIX; credentials from the AWS default chain.",
+      "Metrics: BMADFLOW_METRICS_PORT (default 9464, 0 any, off), BMADFLOW_METRICS_HOST (default 0.0.0.0).",
+      "Webhook: BMADFLOW_WEBHOOK_URL."
     })
 public class WorkerCommand implements Callable<Integer> {
   @ParentCommand BmadflowCommand parent;
@@ -45,10 +48,20 @@ public class WorkerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Services services = parent.services();
     Map<String, String> env = services.env();
-    TemporalConnection temporal = services.temporal();
-    services.store().checkAccess();
-    BmadflowWorker worker =
-        BmadflowWorker.start(temporal, services.store(), options(env, name, workspaceRoot, agentStepMs));
+    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(env, "0.0.0.0", false);
+    TemporalConnection temporal;
+    BmadflowWorker worker;
+    try {
+      temporal = services.temporal(metrics == null ? null : metrics.temporalScope());
+      services.store().checkAccess();
+      worker = BmadflowWorker.start(temporal, services.store(),
+          options(env, name, workspaceRoot, agentStepMs, metrics));
+    } catch (RuntimeException e) {
+      if (metrics != null) {
+        metrics.close();
+      }
+      throw e;
+    }
     PrintWriter out = spec.commandLine().getOut();
     out.printf("worker %s polling %s, %s, %s%n", worker.name(),
         TaskQueues.ORCHESTRATION, TaskQueues.AGENTS, TaskQueues.CHECKPOINTS);
@@ -56,9 +69,20 @@ public class WorkerCommand implements Callable<Integer> {
         temporal.isDevStack() ? " (dev stack)" : "");
     out.printf("  checkpoints to s3://%s/%s%n", env.getOrDefault("BMADFLOW_S3_BUCKET", "bmadflow"),
         env.getOrDefault("BMADFLOW_S3_PREFIX", ""));
+    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.url());
+    if (env.getOrDefault("BMADFLOW_WEBHOOK_URL", "").isBlank()) {
+      out.println("  webhook   off");
+    } else {
+      out.printf("  webhook   %s%n", java.net.URI.create(env.get("BMADFLOW_WEBHOOK_URL").trim()).getHost());
+    }
     out.println("Ctrl-C to stop.");
     out.flush();
-    awaitShutdown(worker::close);
+    awaitShutdown(() -> {
+      worker.close();
+      if (metrics != null) {
+        metrics.close();
+      }
+    });
     return BmadflowCommand.OK;
   }
 
@@ -68,13 +92,20 @@ public class WorkerCommand implements Callable<Integer> {
    * {@code BMADFLOW_AGENTS_FILE}, {@code BMADFLOW_AGENT_COMMAND}), the built-in agents for the rest.
    */
   static BmadflowWorker.Options options(Map<String, String> env, String name, Path workspaceRoot, Long agentStepMs) {
+    return options(env, name, workspaceRoot, agentStepMs, null);
+  }
+
+  /** The worker options, with checkpoint metrics to {@code metrics} (null: none). */
+  static BmadflowWorker.Options options(Map<String, String> env, String name, Path workspaceRoot, Long agentStepMs,
+      BmadflowMetrics metrics) {
     String workerName = name != null ? name : ManagementFactory.getRuntimeMXBean().getName();
     Path root = workspaceRoot != null ? workspaceRoot
         : Path.of(env.getOrDefault("BMADFLOW_WORKSPACE_ROOT", ".bmadflow/workspaces"));
     long stepMs = agentStepMs != null ? agentStepMs
         : Long.parseLong(env.getOrDefault("BMADFLOW_AGENT_STEP_MS", "0"));
     AgentRoster agents = AgentRoster.fromEnvironment(env, new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
-    return new BmadflowWorker.Options(workerName, root.toAbsolutePath().normalize(), agents);
+    return new BmadflowWorker.Options(workerName, root.toAbsolutePath().normalize(), agents, metrics,
+        env.get("BMADFLOW_WEBHOOK_URL"));
   }
 
   /** Blocks until Ctrl-C or SIGTERM, then runs the cleanup before the JVM exits. */

@@ -35,7 +35,11 @@ class DevCommandTest {
     Map<String, String> env = new LinkedHashMap<>();
     try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
+      String metricsUrl = null;
       while ((line = out.readLine()) != null && !line.equals("Ctrl-C to stop.")) {
+        if (line.startsWith("  metrics   ")) {
+          metricsUrl = line.substring("  metrics   ".length()).trim();
+        }
         if (line.startsWith("export ")) {
           String[] kv = line.substring("export ".length()).split("=", 2);
           env.put(kv[0], kv[1]);
@@ -43,6 +47,12 @@ class DevCommandTest {
       }
       assertTrue(env.keySet().containsAll(List.of("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "BMADFLOW_S3_ENDPOINT",
           "BMADFLOW_S3_BUCKET", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION")), env.toString());
+      // The metrics endpoint is on loopback and answers.
+      assertTrue(metricsUrl != null && metricsUrl.matches("http://127\\.0\\.0\\.1:\\d+/metrics"), String.valueOf(metricsUrl));
+      var metrics = java.net.http.HttpClient.newHttpClient().send(
+          java.net.http.HttpRequest.newBuilder(URI.create(metricsUrl)).GET().build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, metrics.statusCode());
 
       // A second terminal with only these variables reaches both servers.
       try (TemporalConnection temporal = TemporalConnection.fromEnvironment(env)) {

@@ -61,5 +61,28 @@ public final class ActivityProfiles {
         .build();
   }
 
+  /** Attempts a checkpoint notification gets before it is given up. */
+  public static final int NOTIFICATION_ATTEMPTS = 5;
+
+  /**
+   * Checkpoint notifications (webhooks): short, on the checkpoints queue, retried with backoff
+   * but at most {@value #NOTIFICATION_ATTEMPTS} attempts; a notification that still fails is given
+   * up, never the checkpoint.
+   */
+  public static ActivityOptions notification() {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.CHECKPOINTS)
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofSeconds(1))
+                .setBackoffCoefficient(2.0)
+                .setMaximumInterval(Duration.ofSeconds(30))
+                .setMaximumAttempts(NOTIFICATION_ATTEMPTS)
+                .setDoNotRetry(Failures.INVALID_INPUT)
+                .build())
+        .build();
+  }
+
   private ActivityProfiles() {}
 }

@@ -7,6 +7,7 @@ import io.bmadflow.infra.checkpoint.CheckpointStoreException;
 import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.json.PackageJson;
+import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
@@ -23,23 +24,70 @@ import org.slf4j.LoggerFactory;
  * store, incremental to the previous checkpoint. The content is a function of the request and the
  * workspace, and the request's hash is recorded, so a retried attempt finds its own package
  * committed and succeeds without writing a second one.
+ *
+ * <p>With {@link BmadflowMetrics}, every attempt's outcome ({@code committed},
+ * {@code already_committed}, {@code failed}), duration and bytes are recorded.
  */
 public final class CheckpointActivitiesImpl implements CheckpointActivities {
   private static final Logger log = LoggerFactory.getLogger(CheckpointActivitiesImpl.class);
   private final CheckpointStore store;
   private final Path workspaceRoot;
+  private final BmadflowMetrics metrics;
 
   public CheckpointActivitiesImpl(CheckpointStore store, Path workspaceRoot) {
+    this(store, workspaceRoot, null);
+  }
+
+  /** With {@code metrics} null nothing is recorded. */
+  public CheckpointActivitiesImpl(CheckpointStore store, Path workspaceRoot, BmadflowMetrics metrics) {
     this.store = store;
     this.workspaceRoot = workspaceRoot;
+    this.metrics = metrics;
   }
 
   @Override
   public CheckpointRef createCheckpoint(CheckpointRequest request) {
-    return io.bmadflow.activities.Heartbeats.during(() -> create(request));
+    return io.bmadflow.activities.Heartbeats.during(() -> instrumented(request));
   }
 
-  private CheckpointRef create(CheckpointRequest request) {
+  private CheckpointRef instrumented(CheckpointRequest request) {
+    if (metrics == null) {
+      return ref(create(request).metadata());
+    }
+    long started = System.nanoTime();
+    String type = request.type() == null ? null : request.type().wire();
+    String trigger = request.trigger() == null ? null : request.trigger().wire();
+    String projectId = request.snapshot() == null ? null : request.snapshot().projectId();
+    CheckpointStore.CommitResult result;
+    try {
+      result = create(request);
+    } catch (RuntimeException e) {
+      record(type, trigger, BmadflowMetrics.FAILED, elapsedSeconds(started), 0, -1, null, null);
+      throw e;
+    }
+    CheckpointMetadata metadata = result.metadata();
+    if (result.alreadyCommitted()) {
+      record(type, trigger, BmadflowMetrics.ALREADY_COMMITTED, elapsedSeconds(started), 0,
+          -1, null, null);
+    } else {
+      record(type, trigger, BmadflowMetrics.COMMITTED, elapsedSeconds(started),
+          metadata.storageMetadata().bytesWritten(), metadata.storageMetadata().storedBytes(), projectId,
+          metadata.integrityValidation().validationStatus());
+    }
+    return ref(metadata);
+  }
+
+  /** Metrics never fail a checkpoint. */
+  private void record(String type, String trigger, String outcome, double seconds, long bytesWritten,
+      long storedBytes, String projectId, String validationStatus) {
+    try {
+      metrics.recordCheckpoint(type, trigger, outcome, seconds, bytesWritten, storedBytes, projectId, validationStatus);
+    } catch (RuntimeException e) {
+      log.warn("checkpoint metrics not recorded: {}", e.toString());
+    }
+  }
+
+  private CheckpointStore.CommitResult create(CheckpointRequest request) {
     String projectId = request.snapshot() == null ? null : request.snapshot().projectId();
     String problem = ProjectIds.problem(projectId);
     if (problem != null || !CheckpointIds.isValid(request.checkpointId())
@@ -70,16 +118,14 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
       }
       PackageBuilder.Captured captured = PackageBuilder.capture(request, workspace);
       double measuredRate = restoreBytesPerSecond;
-      CheckpointMetadata metadata = store.commit(new CheckpointStore.CommitRequest(
+      return store.commit(new CheckpointStore.CommitRequest(
           projectId,
           request.checkpointId(),
           parent,
           requestSha256,
           captured.files(),
           digest -> PackageBuilder.metadata(request, requestSha256, captured, digest,
-              measuredRate > 0 ? measuredRate : digest.storedBytes() / elapsedSeconds(started))))
-          .metadata();
-      return ref(metadata);
+              measuredRate > 0 ? measuredRate : digest.storedBytes() / elapsedSeconds(started))));
     } catch (CheckpointStoreException.Conflict e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CONFLICT);
     } catch (CheckpointStoreException.NotFound e) {

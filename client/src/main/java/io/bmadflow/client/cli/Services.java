@@ -34,6 +34,17 @@ public final class Services implements AutoCloseable {
     return temporal;
   }
 
+  /**
+   * The connection, opened reporting the Temporal SDK's metrics to {@code metricsScope} (null:
+   * none) when this is the first use; a worker calls it before anything else dials Temporal.
+   */
+  public TemporalConnection temporal(com.uber.m3.tally.Scope metricsScope) {
+    if (temporal == null) {
+      temporal = TemporalConnection.fromEnvironment(env, metricsScope);
+    }
+    return temporal;
+  }
+
   public CheckpointStore store() {
     if (store == null) {
       S3Settings settings = S3Settings.fromEnvironment(env);

@@ -1,5 +1,6 @@
 package io.bmadflow.infra.temporal;
 
+import com.uber.m3.tally.Scope;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
@@ -40,6 +41,14 @@ public final class TemporalConnection implements AutoCloseable {
 
   /** Connects with Temporal's environment configuration (see the class comment). */
   public static TemporalConnection fromEnvironment(Map<String, String> env) {
+    return fromEnvironment(env, null);
+  }
+
+  /**
+   * Connects with Temporal's environment configuration, reporting the SDK's metrics to
+   * {@code metricsScope} (null: no metrics).
+   */
+  public static TemporalConnection fromEnvironment(Map<String, String> env, Scope metricsScope) {
     ClientConfigProfile profile;
     try {
       profile =
@@ -50,7 +59,7 @@ public final class TemporalConnection implements AutoCloseable {
           "Temporal client configuration cannot be loaded (" + e.getMessage()
               + "); check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE and the config file", e);
     }
-    WorkflowServiceStubsOptions stubOptions = profile.toWorkflowServiceStubsOptions();
+    WorkflowServiceStubsOptions stubOptions = withMetrics(profile.toWorkflowServiceStubsOptions(), metricsScope);
     String address = stubOptions.getTarget() != null ? stubOptions.getTarget() : "127.0.0.1:7233";
     WorkflowClientOptions clientOptions = profile.toWorkflowClientOptions();
     boolean devStack = "true".equalsIgnoreCase(env.getOrDefault("BMADFLOW_DEV_STACK", "false"));
@@ -59,12 +68,25 @@ public final class TemporalConnection implements AutoCloseable {
 
   /** Connects to the embedded dev stack's test server at {@code address}. */
   public static TemporalConnection toDevStack(String address, String namespace) {
+    return toDevStack(address, namespace, null);
+  }
+
+  /**
+   * Connects to the embedded dev stack's test server at {@code address}, reporting the SDK's
+   * metrics to {@code metricsScope} (null: no metrics).
+   */
+  public static TemporalConnection toDevStack(String address, String namespace, Scope metricsScope) {
     return open(
-        WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(),
+        withMetrics(WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(), metricsScope),
         WorkflowClientOptions.newBuilder().setNamespace(namespace).build(),
         address,
         namespace,
         true);
+  }
+
+  private static WorkflowServiceStubsOptions withMetrics(WorkflowServiceStubsOptions options, Scope metricsScope) {
+    return metricsScope == null ? options
+        : WorkflowServiceStubsOptions.newBuilder(options).setMetricsScope(metricsScope).build();
   }
 
   private static TemporalConnection open(

@@ -11,7 +11,9 @@ import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
 import io.bmadflow.workflows.agents.RosterCheck;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
+import io.bmadflow.workflows.checkpoint.CheckpointEvent;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
+import io.bmadflow.workflows.checkpoint.NotificationActivities;
 import io.bmadflow.workflows.checkpoint.CheckpointPolicy;
 import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
 import io.bmadflow.workflows.checkpoint.CheckpointPriority;
@@ -28,6 +30,7 @@ import io.bmadflow.workflows.phase.PhaseRequest;
 import io.bmadflow.workflows.phase.PhaseResult;
 import io.bmadflow.workflows.phase.PhaseWorkflow;
 import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
+import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.Async;
@@ -60,6 +63,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   private final CheckpointActivities checkpoints =
       Workflow.newActivityStub(CheckpointActivities.class, ActivityProfiles.checkpointIo());
+  private final NotificationActivities notifications =
+      Workflow.newActivityStub(NotificationActivities.class, ActivityProfiles.notification());
 
   private String projectId;
   private WorkflowDefinition definition;
@@ -119,7 +124,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     for (int i = request.nextPhase(); i < plan.size(); i++) {
       WorkflowInfo info = Workflow.getInfo();
       if (i > request.nextPhase() && (info.isContinueAsNewSuggested() || info.getHistoryLength() > maxEvents)) {
-        Workflow.await(() -> pendingTriggers.isEmpty() && !checkpointing);
+        Workflow.await(() -> pendingTriggers.isEmpty() && !checkpointing && notificationsInFlight == 0);
         log.info("project {}: continuing as new before phase {} ({} history events)", projectId,
             plan.get(i).phase().wire(), info.getHistoryLength());
         runs++;
@@ -176,6 +181,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         checkpoint(CheckpointType.AUTOMATIC, CheckpointTrigger.PHASE_TRANSITION, CheckpointPriority.MEDIUM, "system", reason);
       }
     }
+    Workflow.await(() -> notificationsInFlight == 0);
     upsertSearchAttributes();
     return new ProjectResult(state());
   }
@@ -515,6 +521,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private long nextTicket;
   private long doneTicket = -1;
   private boolean checkpointing;
+  private int notificationsInFlight;
   private long stateVersion;
   private long checkpointedVersion = -1;
   private final Map<Long, CheckpointRef> refsByTicket = new TreeMap<>();
@@ -572,7 +579,24 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       checkpointedVersion = version;
       batch.forEach(t -> refsByTicket.put(t.ticket(), ref));
       doneTicket = lastTicket;
+      if (priority == CheckpointPriority.HIGH || priority == CheckpointPriority.CRITICAL) {
+        notifyStakeholders(ref, reason);
+      }
     }
+  }
+
+  /** Posts the checkpoint to the webhook, in the background: a failed notification never fails a checkpoint. */
+  private void notifyStakeholders(CheckpointRef ref, String reason) {
+    notificationsInFlight++;
+    Async.procedure(() -> {
+      try {
+        notifications.notifyCheckpoint(CheckpointEvent.of(projectId, reason, ref));
+      } catch (ActivityFailure e) {
+        log.warn("project {}: checkpoint {} was not notified: {}", projectId, ref.checkpointId(), e.getMessage());
+      } finally {
+        notificationsInFlight--;
+      }
+    });
   }
 
   /**

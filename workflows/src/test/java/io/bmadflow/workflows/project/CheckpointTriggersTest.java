@@ -74,13 +74,23 @@ class CheckpointTriggersTest {
     }
   }
 
+  private final List<io.bmadflow.workflows.checkpoint.CheckpointEvent> notified = new CopyOnWriteArrayList<>();
+
+  /** Records the notifications it receives. */
+  class Webhook implements io.bmadflow.workflows.checkpoint.NotificationActivities {
+    @Override
+    public void notifyCheckpoint(io.bmadflow.workflows.checkpoint.CheckpointEvent event) {
+      notified.add(event);
+    }
+  }
+
   @BeforeEach
   void start() {
     env = TestWorkflowEnvironment.newInstance();
     Worker orchestration = env.newWorker(TaskQueues.ORCHESTRATION);
     orchestration.registerWorkflowImplementationTypes(ProjectWorkflowImpl.class, PhaseWorkflowImpl.class);
     env.newWorker(TaskQueues.AGENTS).registerActivitiesImplementations(new Agents());
-    env.newWorker(TaskQueues.CHECKPOINTS).registerActivitiesImplementations(new Store());
+    env.newWorker(TaskQueues.CHECKPOINTS).registerActivitiesImplementations(new Store(), new Webhook());
     env.start();
   }
 
@@ -143,6 +153,11 @@ class CheckpointTriggersTest {
       boolean forced = taken.get(i).trigger().wire().equals("phase_transition");
       assertTrue(forced || !versions.get(i).equals(versions.get(i - 1)), "checkpoint " + i + " repeats the state before it");
     }
+    // High and critical checkpoints are notified, and only those.
+    Set<String> highOrCritical = taken.stream().filter(r -> r.priority().wire().equals("high") || r.priority().wire().equals("critical"))
+        .map(CheckpointRequest::checkpointId).collect(Collectors.toSet());
+    assertTrue(!highOrCritical.isEmpty());
+    assertEquals(highOrCritical, notified.stream().map(e -> e.checkpointId()).collect(Collectors.toSet()));
     // Each request builds on the one before it.
     for (int i = 1; i < taken.size(); i++) {
       assertEquals(taken.get(i - 1).checkpointId(), taken.get(i).parentCheckpointId());

@@ -1,0 +1,279 @@
+package io.bmadflow.infra.metrics;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.uber.m3.tally.RootScopeBuilder;
+import com.uber.m3.tally.Scope;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.temporal.common.reporter.MicrometerClientStatsReporter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The worker's metrics: one Prometheus registry, served as text at {@code /metrics} by a small
+ * JDK HTTP server, holding bmadflow's checkpoint meters and (through {@link #temporalScope()}) the
+ * Temporal SDK's client and worker metrics.
+ *
+ * <p>Checkpoint meters are tagged by type, trigger and outcome, never by checkpoint id, so their
+ * number stays bounded; only the stored-bytes gauge is per project:
+ * <ul>
+ *   <li>{@code bmadflow_checkpoint_creations_total{type,trigger,outcome}}: outcome
+ *       {@code committed}, {@code already_committed} (a retry found its package) or {@code failed}
+ *   <li>{@code bmadflow_checkpoint_validations_total{outcome}}: {@code passed} or {@code failed},
+ *       the validation status of each package committed
+ *   <li>{@code bmadflow_checkpoint_creation_seconds{type,trigger,outcome}}: a histogram of how long
+ *       each creation took
+ *   <li>{@code bmadflow_checkpoint_bytes_written_total{type,trigger}}: bytes uploaded by commits
+ *   <li>{@code bmadflow_checkpoint_stored_bytes{project}}: the stored size of the project's newest
+ *       checkpoint
+ * </ul>
+ *
+ * <p>Configuration: {@code BMADFLOW_METRICS_PORT} (default {@value #DEFAULT_PORT}, {@code 0} any
+ * free port, {@code off} no endpoint) and {@code BMADFLOW_METRICS_HOST} (the caller's default:
+ * {@code 0.0.0.0} for a worker, {@code 127.0.0.1} for the dev stack).
+ */
+public final class BmadflowMetrics implements AutoCloseable {
+  public static final int DEFAULT_PORT = 9464;
+  public static final String PATH = "/metrics";
+  public static final String COMMITTED = "committed";
+  public static final String ALREADY_COMMITTED = "already_committed";
+  public static final String FAILED = "failed";
+
+  /** How often the Temporal SDK's metrics are pushed into the registry. */
+  static final Duration TEMPORAL_REPORT_INTERVAL = Duration.ofSeconds(1);
+
+  private final PrometheusMeterRegistry registry;
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final String host;
+  private final Map<String, AtomicLong> storedBytes = new ConcurrentHashMap<>();
+  private Scope temporalScope;
+
+  private BmadflowMetrics(PrometheusMeterRegistry registry, HttpServer server, ExecutorService executor, String host) {
+    this.registry = registry;
+    this.server = server;
+    this.executor = executor;
+    this.host = host;
+  }
+
+  /**
+   * Serves a new registry on {@code host:port} ({@code 0}: any free port); throws naming the
+   * address when it cannot be bound.
+   */
+  public static BmadflowMetrics start(String host, int port) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    HttpServer server;
+    try {
+      server = HttpServer.create(new InetSocketAddress(host, port), 0);
+    } catch (BindException e) {
+      registry.close();
+      throw new IllegalStateException("metrics endpoint cannot listen on " + host + ":" + port + " (" + e.getMessage()
+          + "); set BMADFLOW_METRICS_PORT to a free port, 0 for any, or off", e);
+    } catch (IOException e) {
+      registry.close();
+      throw new UncheckedIOException("metrics endpoint cannot listen on " + host + ":" + port, e);
+    }
+    ExecutorService executor = Executors.newSingleThreadExecutor(r -> {
+      Thread thread = new Thread(r, "bmadflow-metrics");
+      thread.setDaemon(true);
+      return thread;
+    });
+    server.createContext(PATH, exchange -> serve(registry, exchange));
+    server.setExecutor(executor);
+    server.start();
+    return new BmadflowMetrics(registry, server, executor, host);
+  }
+
+  /**
+   * The endpoint the environment asks for, or null when {@code BMADFLOW_METRICS_PORT=off}.
+   *
+   * @param defaultHost the host when {@code BMADFLOW_METRICS_HOST} is not set
+   * @param anyPortWhenBusy whether a busy default port falls back to any free one (the dev stack
+   *     does; a worker fails instead, since its port is what Prometheus scrapes)
+   */
+  public static BmadflowMetrics fromEnvironment(Map<String, String> env, String defaultHost, boolean anyPortWhenBusy) {
+    String portSetting = env.getOrDefault("BMADFLOW_METRICS_PORT", "").trim();
+    String host = env.getOrDefault("BMADFLOW_METRICS_HOST", "").trim();
+    if (host.isEmpty()) {
+      host = defaultHost;
+    }
+    if (portSetting.equalsIgnoreCase("off")) {
+      return null;
+    }
+    int port;
+    if (portSetting.isEmpty()) {
+      port = DEFAULT_PORT;
+    } else {
+      try {
+        port = Integer.parseInt(portSetting);
+      } catch (NumberFormatException e) {
+        port = -1;
+      }
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("BMADFLOW_METRICS_PORT is '" + portSetting
+            + "': a port number, 0 for any free port, or off");
+      }
+    }
+    try {
+      return start(host, port);
+    } catch (IllegalStateException busy) {
+      if (anyPortWhenBusy && portSetting.isEmpty()) {
+        return start(host, 0);
+      }
+      throw busy;
+    }
+  }
+
+  private static void serve(PrometheusMeterRegistry registry, HttpExchange exchange) throws IOException {
+    try (exchange) {
+      String method = exchange.getRequestMethod();
+      if (!method.equals("GET") && !method.equals("HEAD")) {
+        exchange.getResponseHeaders().set("Allow", "GET, HEAD");
+        exchange.sendResponseHeaders(405, -1);
+        return;
+      }
+      byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      if (method.equals("HEAD")) {
+        exchange.sendResponseHeaders(200, -1);
+        return;
+      }
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    }
+  }
+
+  /**
+   * Records one checkpoint creation.
+   *
+   * @param type the checkpoint type ({@code automatic}, ...)
+   * @param trigger its trigger ({@code phase_transition}, ...)
+   * @param outcome {@link #COMMITTED}, {@link #ALREADY_COMMITTED} or {@link #FAILED}
+   * @param seconds how long the creation took
+   * @param bytesWritten bytes uploaded (0 when nothing was written)
+   * @param storedBytes the package's stored size, or a negative number when unknown
+   * @param projectId the project, for the stored-bytes gauge; null when unknown
+   * @param validationStatus the metadata's validation status, or null when no validation ran
+   */
+  public void recordCheckpoint(String type, String trigger, String outcome, double seconds, long bytesWritten,
+      long storedBytes, String projectId, String validationStatus) {
+    String typeTag = tag(type);
+    String triggerTag = tag(trigger);
+    String outcomeTag = tag(outcome);
+    Counter.builder("bmadflow.checkpoint.creations")
+        .description("Checkpoint creations by type, trigger and outcome")
+        .tags("type", typeTag, "trigger", triggerTag, "outcome", outcomeTag)
+        .register(registry)
+        .increment();
+    Timer.builder("bmadflow.checkpoint.creation")
+        .description("How long checkpoint creations take")
+        .tags("type", typeTag, "trigger", triggerTag, "outcome", outcomeTag)
+        .publishPercentileHistogram()
+        .register(registry)
+        .record(Duration.ofNanos((long) (Math.max(0, seconds) * 1e9)));
+    if (bytesWritten > 0) {
+      Counter.builder("bmadflow.checkpoint.bytes.written")
+          .description("Bytes uploaded by checkpoint commits")
+          .tags("type", typeTag, "trigger", triggerTag)
+          .register(registry)
+          .increment(bytesWritten);
+    }
+    if (validationStatus != null) {
+      Counter.builder("bmadflow.checkpoint.validations")
+          .description("Validation results of committed checkpoints")
+          .tag("outcome", "passed".equalsIgnoreCase(validationStatus) ? "passed" : "failed")
+          .register(registry)
+          .increment();
+    }
+    if (projectId != null && storedBytes >= 0) {
+      storedBytes(projectId).set(storedBytes);
+    }
+  }
+
+  private AtomicLong storedBytes(String projectId) {
+    return this.storedBytes.computeIfAbsent(projectId, project -> {
+      AtomicLong value = new AtomicLong();
+      Gauge.builder("bmadflow.checkpoint.stored.bytes", value, AtomicLong::doubleValue)
+          .description("Stored size of the project's newest checkpoint")
+          .tag("project", project)
+          .register(registry);
+      return value;
+    });
+  }
+
+  private static String tag(String value) {
+    return value == null || value.isBlank() ? "unknown" : value.toLowerCase(Locale.ROOT);
+  }
+
+  /** The registry, for more meters. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /** The Prometheus text of every meter, as {@code /metrics} serves it. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /**
+   * A Temporal metrics scope reporting into this registry (every second), for
+   * {@code WorkflowServiceStubsOptions.setMetricsScope}; the same scope on every call.
+   */
+  public synchronized Scope temporalScope() {
+    if (temporalScope == null) {
+      temporalScope = new RootScopeBuilder()
+          .reporter(new MicrometerClientStatsReporter(registry))
+          .reportEvery(com.uber.m3.util.Duration.ofMillis(TEMPORAL_REPORT_INTERVAL.toMillis()));
+    }
+    return temporalScope;
+  }
+
+  /** The port the endpoint listens on. */
+  public int port() {
+    return server.getAddress().getPort();
+  }
+
+  /** The endpoint's URL; a wildcard host is shown as 127.0.0.1, which reaches it. */
+  public String url() {
+    String shown = host.equals("0.0.0.0") || host.equals("::") || host.isEmpty() ? "127.0.0.1" : host;
+    if (shown.contains(":")) {
+      shown = "[" + shown + "]";
+    }
+    return "http://" + shown + ":" + port() + PATH;
+  }
+
+  /** Stops the endpoint and the Temporal scope's reporting. */
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+    synchronized (this) {
+      if (temporalScope != null) {
+        try {
+          temporalScope.close();
+        } catch (Exception e) {
+          // closing flushes a last report; nothing to do when that fails
+        }
+      }
+    }
+    registry.close();
+  }
+}
