@@ -137,6 +137,19 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
     }
   }
 
+  @Override
+  public void verifyCheckpoint(String projectId, String checkpointId) {
+    if (ProjectIds.problem(projectId) != null || !CheckpointIds.isValid(checkpointId)) {
+      throw ApplicationFailure.newNonRetryableFailure("checkpoint " + checkpointId + " of " + projectId + " is not a valid reference",
+          Failures.INVALID_INPUT);
+    }
+    VerificationReport report = io.bmadflow.activities.Heartbeats.during(() -> store.verify(projectId, checkpointId));
+    if (!report.ok()) {
+      throw ApplicationFailure.newNonRetryableFailure("checkpoint " + checkpointId + " does not verify: "
+          + report.failures().stream().map(f -> f.path() + " (" + f.problem() + ")").toList(), Failures.CHECKPOINT_CORRUPT);
+    }
+  }
+
   static CheckpointRef ref(CheckpointMetadata metadata) {
     CheckpointMetadata.Info info = metadata.checkpointMetadata();
     return new CheckpointRef(
@@ -149,7 +162,9 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
         metadata.storageMetadata().storedBytes(),
         metadata.integrityValidation().files().size() + 1,
         metadata.integrityValidation().checksum(),
-        metadata.storageMetadata().location());
+        metadata.storageMetadata().location(),
+        java.time.Instant.now().toString(),
+        false);
   }
 
   private static double elapsedSeconds(long startedNanos) {

@@ -59,7 +59,7 @@ class NotificationActivitiesImplTest {
 
   static CheckpointEvent event() {
     CheckpointRef ref = new CheckpointRef("cp-20260101T000000Z-0001", "automatic", "critical_decision", "critical",
-        "solutioning", "2026-01-01T00:00:00Z", 1234, 12, "sha256:abc", "s3://bmadflow/my-app/docs/state/checkpoints/cp/");
+        "solutioning", "2026-01-01T00:00:00Z", 1234, 12, "sha256:abc", "s3://bmadflow/my-app/docs/state/checkpoints/cp/", "2026-01-01T00:00:01Z", true);
     return CheckpointEvent.of("my-app", "the architect chose the stack", ref);
   }
 

@@ -49,7 +49,7 @@ public final class DevStack implements AutoCloseable {
   private final Path dataDir;
   private final TestServicesStarter temporalServices;
   private final Server temporalServer;
-  private final S3Proxy s3Proxy;
+  private S3Proxy s3Proxy;
   private final int s3Port;
 
   private DevStack(Path dataDir, TestServicesStarter services, Server server, S3Proxy proxy, int s3Port) {
@@ -76,20 +76,7 @@ public final class DevStack implements AutoCloseable {
     try {
       server = startTemporal(services, temporalPort);
       int actualS3Port = usablePort(s3Port);
-      proxy =
-          S3Proxy.builder()
-              .blobStore(new FilesystemNio2BlobStore(s3Dir.toString()))
-              .endpoint(URI.create("http://127.0.0.1:" + actualS3Port))
-              .awsAuthentication(AuthenticationType.AWS_V4, ACCESS_KEY, SECRET_KEY)
-              .build();
-      proxy.start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-      while (!"STARTED".equals(proxy.getState())) {
-        if (System.nanoTime() > deadline) {
-          throw new IOException("S3Proxy on 127.0.0.1:" + actualS3Port + " did not start within 20 s (state " + proxy.getState() + ")");
-        }
-        Thread.sleep(10);
-      }
+      proxy = startS3Proxy(s3Dir, actualS3Port);
       DevStack stack = new DevStack(dataDir.toAbsolutePath(), services, server, proxy, actualS3Port);
       stack.createBucket();
       log.info("dev stack: Temporal at {}, S3 at {}, data in {}", stack.temporalAddress(), stack.s3Endpoint(), stack.dataDir);
@@ -108,6 +95,35 @@ public final class DevStack implements AutoCloseable {
       }
       throw new IOException("the dev stack could not start: " + e.getMessage(), e);
     }
+  }
+
+  private static S3Proxy startS3Proxy(Path s3Dir, int port) throws Exception {
+    S3Proxy proxy =
+        S3Proxy.builder()
+            .blobStore(new FilesystemNio2BlobStore(s3Dir.toString()))
+            .endpoint(URI.create("http://127.0.0.1:" + port))
+            .awsAuthentication(AuthenticationType.AWS_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
+    proxy.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (!"STARTED".equals(proxy.getState())) {
+      if (System.nanoTime() > deadline) {
+        stopQuietly(proxy);
+        throw new IOException("S3Proxy on 127.0.0.1:" + port + " did not start within 20 s (state " + proxy.getState() + ")");
+      }
+      Thread.sleep(10);
+    }
+    return proxy;
+  }
+
+  /** Stops the S3 server, keeping its data: an S3 outage, for tests and drills. */
+  public synchronized void stopS3() {
+    stopQuietly(s3Proxy);
+  }
+
+  /** Starts the S3 server again on the same port and data after {@link #stopS3()}. */
+  public synchronized void startS3() throws Exception {
+    s3Proxy = startS3Proxy(dataDir.resolve("s3"), s3Port);
   }
 
   private static Server startTemporal(TestServicesStarter services, int preferredPort) throws IOException {

@@ -13,4 +13,11 @@ public interface CheckpointActivities {
    */
   @ActivityMethod
   CheckpointRef createCheckpoint(CheckpointRequest request);
+
+  /**
+   * Reads a committed package back and checks every file; fails with {@code CHECKPOINT_CORRUPT}
+   * naming the files that do not verify. A checkpoint counts as a recovery point once this passed.
+   */
+  @ActivityMethod
+  void verifyCheckpoint(String projectId, String checkpointId);
 }

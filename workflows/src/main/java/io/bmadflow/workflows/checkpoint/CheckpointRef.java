@@ -13,6 +13,8 @@ package io.bmadflow.workflows.checkpoint;
  * @param fileCount how many files it has, metadata included
  * @param checksum {@code sha256:} and the hash of the package manifest
  * @param location where it is stored ({@code s3://bucket/prefix/...})
+ * @param committedAt ISO-8601 UTC time the package was committed (latency = this - createdAt)
+ * @param verified whether a read-back verification passed after the commit
  */
 public record CheckpointRef(
     String checkpointId,
@@ -24,4 +26,13 @@ public record CheckpointRef(
     long sizeBytes,
     int fileCount,
     String checksum,
-    String location) {}
+    String location,
+    String committedAt,
+    boolean verified) {
+
+  /** The same reference, marked verified. */
+  public CheckpointRef asVerified() {
+    return new CheckpointRef(checkpointId, type, trigger, priority, phase, createdAt, sizeBytes, fileCount, checksum,
+        location, committedAt, true);
+  }
+}

@@ -415,7 +415,12 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public CheckpointRef createCheckpoint(ManualCheckpoint request) {
-    return awaitCheckpoint(manual(request));
+    CheckpointRef ref = awaitCheckpoint(manual(request));
+    if (ref == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the checkpoint was written but did not verify when read back; see the worker's log", Failures.CHECKPOINT_CORRUPT);
+    }
+    return ref;
   }
 
   @Override
@@ -452,6 +457,15 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).setPaused(value);
     }
     upsertSearchAttributes();
+  }
+
+  private Integer checkpointVerifyVersion;
+
+  private boolean verifyVersion() {
+    if (checkpointVerifyVersion == null) {
+      checkpointVerifyVersion = Workflow.getVersion("checkpoint-verify", Workflow.DEFAULT_VERSION, 1);
+    }
+    return checkpointVerifyVersion >= 1;
   }
 
   /** Keeps the Web UI's search attributes current, when the project was started with them. */
@@ -503,6 +517,17 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
             state(),
             checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1).checkpointId());
     CheckpointRef ref = checkpoints.createCheckpoint(request);
+    if (verifyVersion()) {
+      // A package counts as a recovery point only once it has been read back and verified.
+      try {
+        checkpoints.verifyCheckpoint(projectId, ref.checkpointId());
+        ref = ref.asVerified();
+      } catch (ActivityFailure e) {
+        log.error("project {}: checkpoint {} was committed but does not verify; it is not counted: {}", projectId,
+            ref.checkpointId(), e.getMessage());
+        return null;
+      }
+    }
     checkpointRefs.add(ref);
     upsertSearchAttributes();
     log.info("project {}: checkpoint {} committed ({})", projectId, ref.checkpointId(), reason);
@@ -576,10 +601,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       } finally {
         checkpointing = false;
       }
-      checkpointedVersion = version;
+      checkpointedVersion = ref == null ? checkpointedVersion : version;
       batch.forEach(t -> refsByTicket.put(t.ticket(), ref));
       doneTicket = lastTicket;
-      if (priority == CheckpointPriority.HIGH || priority == CheckpointPriority.CRITICAL) {
+      if (ref != null && (priority == CheckpointPriority.HIGH || priority == CheckpointPriority.CRITICAL)) {
         notifyStakeholders(ref, reason);
       }
     }

@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
 class CheckpointTriggersTest {
   private TestWorkflowEnvironment env;
   private final List<CheckpointRequest> taken = new CopyOnWriteArrayList<>();
+  private final List<String> verified = new CopyOnWriteArrayList<>();
   private volatile boolean qaFails;
 
   /** Agents that report artifacts, stories, a gate, a critical decision and a risk, instantly. */
@@ -70,7 +71,12 @@ class CheckpointTriggersTest {
     public CheckpointRef createCheckpoint(CheckpointRequest r) {
       taken.add(r);
       return new CheckpointRef(r.checkpointId(), r.type().wire(), r.trigger().wire(), r.priority().wire(),
-          r.snapshot().phase(), "t", 1, 1, "sha256:0", "mem://" + r.checkpointId());
+          r.snapshot().phase(), "t", 1, 1, "sha256:0", "mem://" + r.checkpointId(), "t", false);
+    }
+
+    @Override
+    public void verifyCheckpoint(String projectId, String checkpointId) {
+      verified.add(checkpointId);
     }
   }
 
@@ -153,11 +159,21 @@ class CheckpointTriggersTest {
       boolean forced = taken.get(i).trigger().wire().equals("phase_transition");
       assertTrue(forced || !versions.get(i).equals(versions.get(i - 1)), "checkpoint " + i + " repeats the state before it");
     }
+    // Triggers that arrive together make one checkpoint: the architect's step is a handoff and a
+    // critical decision at once.
+    List<CheckpointRequest> architect = taken.stream()
+        .filter(r -> r.reason().contains("critical decision: PostgreSQL") || r.reason().contains("handoff pm -> architect")).toList();
+    assertEquals(1, architect.size(), architect.stream().map(CheckpointRequest::reason).toList().toString());
+    assertTrue(architect.get(0).reason().contains("critical decision: PostgreSQL") && architect.get(0).reason().contains("handoff pm -> architect"));
+    assertEquals("high", architect.get(0).priority().wire(), "the batch takes its highest priority");
     // High and critical checkpoints are notified, and only those.
     Set<String> highOrCritical = taken.stream().filter(r -> r.priority().wire().equals("high") || r.priority().wire().equals("critical"))
         .map(CheckpointRequest::checkpointId).collect(Collectors.toSet());
     assertTrue(!highOrCritical.isEmpty());
     assertEquals(highOrCritical, notified.stream().map(e -> e.checkpointId()).collect(Collectors.toSet()));
+    // Every checkpoint was read back and verified before it counted.
+    assertEquals(taken.stream().map(CheckpointRequest::checkpointId).toList(), verified);
+    assertTrue(end.checkpoints().stream().allMatch(CheckpointRef::verified));
     // Each request builds on the one before it.
     for (int i = 1; i < taken.size(); i++) {
       assertEquals(taken.get(i - 1).checkpointId(), taken.get(i).parentCheckpointId());
