@@ -18,9 +18,10 @@ import java.util.List;
  * @param complexityStep a checkpoint each time stories, artifacts or decisions grow by this many
  *     multiples (10, 20, 30...); 0: 10
  * @param progressMilestones progress percentages that trigger one; empty: 25, 50, 75, 100
+ * @param off no checkpoints at all, not even at phase transitions (for measuring their cost)
  */
 public record CheckpointPolicy(
-    Duration timeBasedInterval, int riskThreshold, int complexityStep, List<Integer> progressMilestones) {
+    Duration timeBasedInterval, int riskThreshold, int complexityStep, List<Integer> progressMilestones, boolean off) {
 
   public static final Duration DEFAULT_TIME_BASED = Duration.ofHours(4);
 
@@ -32,7 +33,17 @@ public record CheckpointPolicy(
         ? List.of(25, 50, 75, 100) : List.copyOf(progressMilestones);
   }
 
+  /** A policy with the given thresholds, checkpoints on. */
+  public CheckpointPolicy(Duration timeBasedInterval, int riskThreshold, int complexityStep, List<Integer> progressMilestones) {
+    this(timeBasedInterval, riskThreshold, complexityStep, progressMilestones, false);
+  }
+
   public static CheckpointPolicy defaults() {
-    return new CheckpointPolicy(null, 0, 0, null);
+    return new CheckpointPolicy(null, 0, 0, null, false);
+  }
+
+  /** No checkpoints at all. */
+  public static CheckpointPolicy disabled() {
+    return new CheckpointPolicy(null, 0, 0, null, true);
   }
 }

@@ -115,7 +115,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
     policy = request.policy() != null ? request.policy() : CheckpointPolicy.defaults();
-    triggersOn = Workflow.getVersion("checkpoint-triggers", Workflow.DEFAULT_VERSION, 1) >= 1;
+    triggersOn = Workflow.getVersion("checkpoint-triggers", Workflow.DEFAULT_VERSION, 1) >= 1 && !policy.off();
     if (triggersOn) {
       Async.procedure(this::checkpointer);
       Async.procedure(this::timeBasedTrigger);
@@ -174,6 +174,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       }
       String to = last ? COMPLETE : plan.get(i + 1).phase().wire();
       String reason = "phase transition " + from + " -> " + to + " (after " + from + (last ? "" : ", before " + to) + ")";
+      if (policy.off()) {
+        continue;
+      }
       if (triggersOn) {
         awaitCheckpoint(trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.PHASE_TRANSITION, CheckpointPriority.MEDIUM,
             "system", reason, true));
