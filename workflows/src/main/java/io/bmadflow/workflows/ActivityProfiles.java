@@ -84,5 +84,39 @@ public final class ActivityProfiles {
         .build();
   }
 
+  /** The pipeline's validation step: reads a stored package back; a corrupt one is not retried. */
+  public static ActivityOptions checkpointValidation() {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.CHECKPOINTS)
+        .setStartToCloseTimeout(Duration.ofMinutes(10))
+        .setHeartbeatTimeout(Duration.ofSeconds(10))
+        .setScheduleToCloseTimeout(Duration.ofMinutes(30))
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofMillis(500))
+                .setMaximumInterval(Duration.ofSeconds(15))
+                .setMaximumAttempts(0)
+                .setDoNotRetry(Failures.INVALID_INPUT, Failures.CHECKPOINT_CORRUPT)
+                .build())
+        .build();
+  }
+
+  /** The pipeline's commit step (metadata and registry): small and quick, retried through outages. */
+  public static ActivityOptions checkpointPublish() {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.CHECKPOINTS)
+        .setStartToCloseTimeout(Duration.ofMinutes(1))
+        .setHeartbeatTimeout(Duration.ofSeconds(10))
+        .setScheduleToCloseTimeout(Duration.ofHours(1))
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofMillis(250))
+                .setMaximumInterval(Duration.ofSeconds(10))
+                .setMaximumAttempts(0)
+                .setDoNotRetry(Failures.INVALID_INPUT, Failures.CHECKPOINT_CONFLICT, Failures.CHECKPOINT_CORRUPT)
+                .build())
+        .build();
+  }
+
   private ActivityProfiles() {}
 }

@@ -1,5 +1,6 @@
 package io.bmadflow.activities.checkpoint;
 
+import io.bmadflow.activities.Heartbeats;
 import io.bmadflow.activities.Workspace;
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
@@ -10,6 +11,7 @@ import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.checkpoint.CapturedCheckpoint;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
@@ -47,58 +49,44 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
 
   @Override
   public CheckpointRef createCheckpoint(CheckpointRequest request) {
-    return io.bmadflow.activities.Heartbeats.during(() -> instrumented(request));
+    // The single-activity form, kept for histories from before the pipeline: capture, then commit.
+    return Heartbeats.during(() -> {
+      CapturedCheckpoint captured = capture(request);
+      return publish(request, captured);
+    });
   }
 
-  private CheckpointRef instrumented(CheckpointRequest request) {
-    if (metrics == null) {
-      return ref(create(request).metadata());
-    }
-    long started = System.nanoTime();
-    String type = request.type() == null ? null : request.type().wire();
-    String trigger = request.trigger() == null ? null : request.trigger().wire();
-    String projectId = request.snapshot() == null ? null : request.snapshot().projectId();
-    CheckpointStore.CommitResult result;
-    try {
-      result = create(request);
-    } catch (RuntimeException e) {
-      record(type, trigger, BmadflowMetrics.FAILED, elapsedSeconds(started), 0, -1, null, null);
-      throw e;
-    }
-    CheckpointMetadata metadata = result.metadata();
-    if (result.alreadyCommitted()) {
-      record(type, trigger, BmadflowMetrics.ALREADY_COMMITTED, elapsedSeconds(started), 0,
-          -1, null, null);
-    } else {
-      record(type, trigger, BmadflowMetrics.COMMITTED, elapsedSeconds(started),
-          metadata.storageMetadata().bytesWritten(), metadata.storageMetadata().storedBytes(), projectId,
-          metadata.integrityValidation().validationStatus());
-    }
-    return ref(metadata);
+  @Override
+  public CapturedCheckpoint captureCheckpoint(CheckpointRequest request) {
+    return Heartbeats.during(() -> capture(request));
   }
 
-  /** Metrics never fail a checkpoint. */
-  private void record(String type, String trigger, String outcome, double seconds, long bytesWritten,
-      long storedBytes, String projectId, String validationStatus) {
-    try {
-      metrics.recordCheckpoint(type, trigger, outcome, seconds, bytesWritten, storedBytes, projectId, validationStatus);
-    } catch (RuntimeException e) {
-      log.warn("checkpoint metrics not recorded: {}", e.toString());
+  @Override
+  public void validateCheckpoint(String projectId, String checkpointId) {
+    requireIds(projectId, checkpointId);
+    VerificationReport report = Heartbeats.during(() -> mapped(() -> store.verifyStaged(projectId, checkpointId)));
+    if (!report.ok()) {
+      record(null, null, BmadflowMetrics.FAILED, 0, 0, -1, null, "failed");
+      throw ApplicationFailure.newNonRetryableFailure("checkpoint " + checkpointId + " failed validation before commit: "
+          + report.failures().stream().map(f -> f.path() + " (" + f.problem() + ")").toList(), Failures.CHECKPOINT_CORRUPT);
     }
   }
 
-  private CheckpointStore.CommitResult create(CheckpointRequest request) {
-    String projectId = request.snapshot() == null ? null : request.snapshot().projectId();
-    String problem = ProjectIds.problem(projectId);
-    if (problem != null || !CheckpointIds.isValid(request.checkpointId())
-        || (request.parentCheckpointId() != null && !CheckpointIds.isValid(request.parentCheckpointId()))) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          problem != null ? problem : "checkpoint id '" + request.checkpointId() + "' or its parent is not valid",
+  @Override
+  public CheckpointRef publishCheckpoint(CheckpointRequest request, CapturedCheckpoint captured) {
+    return Heartbeats.during(() -> publish(request, captured));
+  }
+
+  /** Captures the state into a package and stores its content, uncommitted. */
+  private CapturedCheckpoint capture(CheckpointRequest request) {
+    String projectId = requireIds(request.snapshot() == null ? null : request.snapshot().projectId(), request.checkpointId());
+    if (request.parentCheckpointId() != null && !CheckpointIds.isValid(request.parentCheckpointId())) {
+      throw ApplicationFailure.newNonRetryableFailure("parent checkpoint id '" + request.parentCheckpointId() + "' is not valid",
           Failures.INVALID_INPUT);
     }
     long started = System.nanoTime();
     String requestSha256 = Sha256.hex(PackageJson.write(request));
-    try {
+    return mapped(() -> {
       Workspace workspace = Workspace.of(workspaceRoot, projectId, request.snapshot().workspace());
       // An incremental package references its parent's objects: read the parent back first. That
       // proves the chain sound and measures the restore rate the recovery estimate uses.
@@ -117,15 +105,69 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
         }
       }
       PackageBuilder.Captured captured = PackageBuilder.capture(request, workspace);
-      double measuredRate = restoreBytesPerSecond;
-      return store.commit(new CheckpointStore.CommitRequest(
-          projectId,
-          request.checkpointId(),
-          parent,
-          requestSha256,
-          captured.files(),
-          digest -> PackageBuilder.metadata(request, requestSha256, captured, digest,
-              measuredRate > 0 ? measuredRate : digest.storedBytes() / elapsedSeconds(started))));
+      var staged = store.stage(new CheckpointStore.CommitRequest(
+          projectId, request.checkpointId(), parent, requestSha256, captured.files(), null));
+      if (restoreBytesPerSecond <= 0) {
+        // A first checkpoint has no parent to read back: use the rate this capture was written at.
+        restoreBytesPerSecond = staged.storedBytes() / elapsedSeconds(started);
+      }
+      return new CapturedCheckpoint(request.checkpointId(), staged.checksum(), requestSha256, parent,
+          captured.validationDetails(), restoreBytesPerSecond, staged.committed() != null);
+    });
+  }
+
+  /** Commits a captured package and records the outcome in the metrics. */
+  private CheckpointRef publish(CheckpointRequest request, CapturedCheckpoint captured) {
+    String projectId = requireIds(request.snapshot() == null ? null : request.snapshot().projectId(), request.checkpointId());
+    long started = System.nanoTime();
+    String type = request.type() == null ? null : request.type().wire();
+    String trigger = request.trigger() == null ? null : request.trigger().wire();
+    CheckpointStore.CommitResult result;
+    try {
+      result = mapped(() -> store.publish(projectId, request.checkpointId(), captured.requestSha256(),
+          digest -> PackageBuilder.metadata(request, captured.requestSha256(), captured.validationDetails(), digest,
+              captured.restoreBytesPerSecond())));
+    } catch (RuntimeException e) {
+      record(type, trigger, BmadflowMetrics.FAILED, elapsedSeconds(started), 0, -1, null, null);
+      throw e;
+    }
+    CheckpointMetadata metadata = result.metadata();
+    if (result.alreadyCommitted()) {
+      record(type, trigger, BmadflowMetrics.ALREADY_COMMITTED, elapsedSeconds(started), 0, -1, null, null);
+    } else {
+      record(type, trigger, BmadflowMetrics.COMMITTED, elapsedSeconds(started),
+          metadata.storageMetadata().bytesWritten(), metadata.storageMetadata().storedBytes(), projectId,
+          metadata.integrityValidation().validationStatus());
+    }
+    return ref(metadata);
+  }
+
+  /** Metrics never fail a checkpoint. */
+  private void record(String type, String trigger, String outcome, double seconds, long bytesWritten,
+      long storedBytes, String projectId, String validationStatus) {
+    if (metrics == null) {
+      return;
+    }
+    try {
+      metrics.recordCheckpoint(type, trigger, outcome, seconds, bytesWritten, storedBytes, projectId, validationStatus);
+    } catch (RuntimeException e) {
+      log.warn("checkpoint metrics not recorded: {}", e.toString());
+    }
+  }
+
+  private static String requireIds(String projectId, String checkpointId) {
+    String problem = ProjectIds.problem(projectId);
+    if (problem != null || !CheckpointIds.isValid(checkpointId)) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          problem != null ? problem : "checkpoint id '" + checkpointId + "' is not valid", Failures.INVALID_INPUT);
+    }
+    return projectId;
+  }
+
+  /** Store errors as Temporal failures: permanent ones non-retryable, outages retried. */
+  private static <T> T mapped(java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
     } catch (CheckpointStoreException.Conflict e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CONFLICT);
     } catch (CheckpointStoreException.NotFound e) {
@@ -143,7 +185,7 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
       throw ApplicationFailure.newNonRetryableFailure("checkpoint " + checkpointId + " of " + projectId + " is not a valid reference",
           Failures.INVALID_INPUT);
     }
-    VerificationReport report = io.bmadflow.activities.Heartbeats.during(() -> store.verify(projectId, checkpointId));
+    VerificationReport report = Heartbeats.during(() -> mapped(() -> store.verify(projectId, checkpointId)));
     if (!report.ok()) {
       throw ApplicationFailure.newNonRetryableFailure("checkpoint " + checkpointId + " does not verify: "
           + report.failures().stream().map(f -> f.path() + " (" + f.problem() + ")").toList(), Failures.CHECKPOINT_CORRUPT);

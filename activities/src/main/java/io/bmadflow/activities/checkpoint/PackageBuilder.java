@@ -69,12 +69,13 @@ final class PackageBuilder {
     files.put(PackagePaths.WORKFLOW_STATE, PackageJson.write(state));
     List<String> bmad = new ArrayList<>();
     List<String> custom = new ArrayList<>();
+    // Each agent's state is captured on its own, in parallel.
+    Map<String, byte[]> agentFiles = agents.values().parallelStream().collect(java.util.stream.Collectors.toMap(
+        agent -> ("custom".equals(agent.kind()) ? PackagePaths.CUSTOM_AGENTS : PackagePaths.BMAD_AGENTS) + agent.agent() + ".json",
+        PackageJson::write));
+    files.putAll(agentFiles);
     for (AgentState agent : agents.values()) {
-      boolean isCustom = "custom".equals(agent.kind());
-      (isCustom ? custom : bmad).add(agent.agent());
-      files.put(
-          (isCustom ? PackagePaths.CUSTOM_AGENTS : PackagePaths.BMAD_AGENTS) + agent.agent() + ".json",
-          PackageJson.write(agent));
+      ("custom".equals(agent.kind()) ? custom : bmad).add(agent.agent());
     }
     files.put(PackagePaths.PROGRESS, PackageJson.write(new ProgressSnapshot(
         state.phase(), state.step(), state.stepsCompleted(), state.stepsPlanned(), state.progress(),
@@ -143,7 +144,9 @@ final class PackageBuilder {
   }
 
   static CheckpointMetadata metadata(
-      CheckpointRequest request, String requestSha256, Captured captured, PackageDigest digest, double restoreBytesPerSecond) {
+      CheckpointRequest request, String requestSha256, Map<String, String> validationDetails, PackageDigest digest,
+      double restoreBytesPerSecond) {
+    boolean valid = validationDetails.values().stream().allMatch("valid"::equals);
     ProjectSnapshot state = request.snapshot();
     int gatesPassed = (int) state.gates().stream().filter(g -> g.verdict().proceeds()).count();
     int criticalDecisions = (int) state.decisions().stream().filter(d -> d.critical()).count();
@@ -181,12 +184,12 @@ final class PackageBuilder {
             complexity(sizeMb, digest.incrementalDepth(), state.agents().size()),
             List.of("temporal-reachable", "s3-reachable", "workspace-available"),
             List.of("state-integrity", "agent-readiness", "context-consistency"),
-            captured.valid()),
+            valid),
         new CheckpointMetadata.IntegrityValidation(
             digest.checksum(),
             Instant.now().toString(),
-            captured.valid() ? "passed" : "failed",
-            captured.validationDetails(),
+            valid ? "passed" : "failed",
+            validationDetails,
             digest.files()),
         new CheckpointMetadata.StorageMetadata(
             round(sizeMb, 6),

@@ -45,8 +45,18 @@ public interface CheckpointStore {
    */
   record CommitResult(CheckpointMetadata metadata, boolean alreadyCommitted, List<String> warnings) {}
 
-  /** Commits a package; see the class comment. */
+  /** Commits a package; see the class comment. Equivalent to {@link #stage} then {@link #publish}. */
   CommitResult commit(CommitRequest request);
+
+  /** Stores a package's content without committing it (the request's metadata is not used). */
+  S3CheckpointStore.Staged stage(CommitRequest request);
+
+  /** Checks a staged package's objects before it is committed. */
+  VerificationReport verifyStaged(String projectId, String checkpointId);
+
+  /** Commits a staged package: metadata, legal hold, registry. */
+  CommitResult publish(String projectId, String checkpointId, String requestSha256,
+      Function<PackageDigest, CheckpointMetadata> metadata);
 
   /** The committed checkpoints of a project, oldest first, from its registry. */
   List<CheckpointSummary> list(String projectId);

@@ -15,6 +15,8 @@ public final class PackagePaths {
   public static final String MANIFEST = "manifest.sha256";
   /** The writer's claim on a checkpoint id, written first; not part of the package's content. */
   public static final String CLAIM = ".claim";
+  /** What staging computed over the content, read by the commit step; not part of the content. */
+  public static final String STAGED = ".staged.json";
   public static final String WORKFLOW_STATE = "workflow-state-snapshot.json";
   public static final String VALIDATION_REPORT = "validation-report.json";
   public static final String PROGRESS = "progress-snapshot.json";

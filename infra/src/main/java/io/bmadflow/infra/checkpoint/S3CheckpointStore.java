@@ -79,13 +79,41 @@ public final class S3CheckpointStore implements CheckpointStore {
 
   @Override
   public CommitResult commit(CommitRequest request) {
+    Staged staged = stage(request);
+    if (staged.committed() != null) {
+      return new CommitResult(staged.committed(), true, List.of());
+    }
+    return publish(request.projectId(), request.checkpointId(), request.requestSha256(), request.metadata());
+  }
+
+  /**
+   * The content of a package, stored but not committed: {@code committed} is the metadata when
+   * the id was committed already (same content or request), else null; {@code storedBytes} the
+   * package's stored size.
+   */
+  public record Staged(String checksum, CheckpointMetadata committed, long storedBytes) {}
+
+  /**
+   * What staging computed, kept beside the content as {@code .staged.json} so the commit step can
+   * run as its own activity with only ids passing through workflow history.
+   */
+  record StagedDigest(String checksum, List<PackageFile> files, long logicalBytes, long storedBytes,
+      long bytesWritten, String parentCheckpointId, int incrementalDepth, List<String> references) {}
+
+  /**
+   * Stores a package's content (claim, objects, manifest) and its staging record, without the
+   * metadata: invisible to readers until {@link #publish}. Idempotent.
+   */
+  @Override
+  public Staged stage(CommitRequest request) {
     String projectId = ProjectIds.requireValid(request.projectId());
     String checkpointId = CheckpointIds.requireValid(request.checkpointId());
     String base = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId);
     Set<String> seen = new HashSet<>();
     for (PackageSource file : request.files()) {
       String path = PackagePaths.requireSafe(file.path());
-      if (path.equals(PackagePaths.METADATA) || path.equals(PackagePaths.MANIFEST) || path.equals(PackagePaths.CLAIM)) {
+      if (path.equals(PackagePaths.METADATA) || path.equals(PackagePaths.MANIFEST) || path.equals(PackagePaths.CLAIM)
+          || path.equals(PackagePaths.STAGED)) {
         throw new IllegalArgumentException("package path '" + path + "' is reserved; the store writes it itself");
       }
       if (!seen.add(path)) {
@@ -109,7 +137,8 @@ public final class S3CheckpointStore implements CheckpointStore {
 
     CheckpointMetadata existing = existingMetadata(projectId, checkpointId);
     if (existing != null) {
-      return new CommitResult(sameOrConflict(checkpointId, existing, checksum, request.requestSha256()), true, List.of());
+      return new Staged(checksum, sameOrConflict(checkpointId, existing, checksum, request.requestSha256()),
+          existing.storageMetadata().storedBytes());
     }
 
     claim(base, checkpointId, checksum);
@@ -141,9 +170,29 @@ public final class S3CheckpointStore implements CheckpointStore {
     long storedTotal = entries.values().stream().mapToLong(PackageFile::storedSize).sum();
     Set<String> references = new TreeSet<>();
     entries.values().stream().map(PackageFile::storedIn).filter(id -> !id.equals(checkpointId)).forEach(references::add);
-    CheckpointMetadata built = request.metadata().apply(new PackageDigest(
-        checksum, List.copyOf(entries.values()), logical, storedTotal, written,
-        location(projectId, checkpointId), lineage.parentId(), lineage.depth(), List.copyOf(references),
+    StagedDigest digest = new StagedDigest(checksum, List.copyOf(entries.values()), logical, storedTotal, written,
+        lineage.parentId(), lineage.depth(), List.copyOf(references));
+    objects.put(base + PackagePaths.STAGED, PackageJson.write(digest), JSON, null, null);
+    return new Staged(checksum, null, storedTotal);
+  }
+
+  /**
+   * Commits a staged package: writes its metadata (create-only), asks for a legal hold when it is
+   * critical, and registers it. Idempotent: a committed package with the same content or request
+   * is returned as it is.
+   */
+  @Override
+  public CommitResult publish(String projectId, String checkpointId, String requestSha256,
+      java.util.function.Function<PackageDigest, CheckpointMetadata> metadata) {
+    String base = PackagePaths.packagePrefix(settings.prefix(), ProjectIds.requireValid(projectId), CheckpointIds.requireValid(checkpointId));
+    StagedDigest digest = stagedDigest(projectId, checkpointId);
+    CheckpointMetadata existing = existingMetadata(projectId, checkpointId);
+    if (existing != null) {
+      return new CommitResult(sameOrConflict(checkpointId, existing, digest.checksum(), requestSha256), true, List.of());
+    }
+    CheckpointMetadata built = metadata.apply(new PackageDigest(
+        digest.checksum(), digest.files(), digest.logicalBytes(), digest.storedBytes(), digest.bytesWritten(),
+        location(projectId, checkpointId), digest.parentCheckpointId(), digest.incrementalDepth(), digest.references(),
         options.retention()));
     byte[] metadataBytes = PackageJson.write(built);
     try {
@@ -153,18 +202,52 @@ public final class S3CheckpointStore implements CheckpointStore {
       byte[] stored = objects.get(base + PackagePaths.METADATA);
       if (!java.util.Arrays.equals(stored, metadataBytes)) {
         CheckpointMetadata winner = existingMetadata(projectId, checkpointId);
-        return new CommitResult(sameOrConflict(checkpointId, winner, checksum, request.requestSha256()), true, List.of());
+        return new CommitResult(sameOrConflict(checkpointId, winner, digest.checksum(), requestSha256), true, List.of());
       }
     }
     List<String> warnings = new ArrayList<>();
     if ("critical".equals(built.checkpointMetadata().priority())) {
-      legalHold(base, entries.values(), checkpointId, warnings);
+      legalHold(base, digest.files(), checkpointId, warnings);
     }
     registry.add(projectId, CheckpointSummary.of(built));
     log.info("checkpoint {} committed at {} ({} files, {} bytes written{})", checkpointId,
-        location(projectId, checkpointId), entries.size() + 1, written + metadataBytes.length,
-        lineage.parentId() == null ? ", full" : ", incremental to " + lineage.parentId());
+        location(projectId, checkpointId), digest.files().size() + 1, digest.bytesWritten() + metadataBytes.length,
+        digest.parentCheckpointId() == null ? ", full" : ", incremental to " + digest.parentCheckpointId());
     return new CommitResult(built, false, warnings);
+  }
+
+  /**
+   * Checks a staged package's objects against its staging record, before it is committed; the
+   * same checks {@link #verify} makes of a committed one.
+   */
+  @Override
+  public VerificationReport verifyStaged(String projectId, String checkpointId) {
+    StagedDigest digest = stagedDigest(projectId, checkpointId);
+    List<VerificationReport.FileCheck> checks = new ArrayList<>();
+    for (PackageFile file : digest.files()) {
+      try {
+        copyChecked(projectId, checkpointId, file, OutputStream.nullOutputStream());
+        checks.add(new VerificationReport.FileCheck(file.path(), true, null));
+      } catch (CheckpointStoreException.Corrupt | CheckpointStoreException.NotFound e) {
+        checks.add(new VerificationReport.FileCheck(file.path(), false, e.getMessage()));
+      }
+    }
+    return new VerificationReport(projectId, checkpointId, checks);
+  }
+
+  private StagedDigest stagedDigest(String projectId, String checkpointId) {
+    String key = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId) + PackagePaths.STAGED;
+    byte[] bytes = objects.get(key);
+    if (bytes == null) {
+      throw new CheckpointStoreException.NotFound("checkpoint " + checkpointId + " of " + projectId
+          + " was never staged (no " + PackagePaths.STAGED + "); capture it first");
+    }
+    try {
+      return PackageJson.read(bytes, StagedDigest.class);
+    } catch (IOException e) {
+      throw new CheckpointStoreException.Corrupt("checkpoint " + checkpointId + ": " + PackagePaths.STAGED + " is not valid ("
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + "); capture it again under a new id", e);
+    }
   }
 
   /** Small objects upload in parallel: a commit costs round trips, not bandwidth. */

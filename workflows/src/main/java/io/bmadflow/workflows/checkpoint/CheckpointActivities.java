@@ -15,6 +15,24 @@ public interface CheckpointActivities {
   CheckpointRef createCheckpoint(CheckpointRequest request);
 
   /**
+   * The pipeline's capture and storage step: captures the state (agent states in parallel) and
+   * stores the package's content, uncommitted and invisible. Idempotent.
+   */
+  @ActivityMethod
+  CapturedCheckpoint captureCheckpoint(CheckpointRequest request);
+
+  /**
+   * The pipeline's validation step: reads the stored content back and checks every object before
+   * it is committed; fails with {@code CHECKPOINT_CORRUPT} naming what does not check.
+   */
+  @ActivityMethod
+  void validateCheckpoint(String projectId, String checkpointId);
+
+  /** The pipeline's metadata and registry step: commits the validated package. Idempotent. */
+  @ActivityMethod
+  CheckpointRef publishCheckpoint(CheckpointRequest request, CapturedCheckpoint captured);
+
+  /**
    * Reads a committed package back and checks every file; fails with {@code CHECKPOINT_CORRUPT}
    * naming the files that do not verify. A checkpoint counts as a recovery point once this passed.
    */

@@ -15,7 +15,8 @@ import io.bmadflow.workflows.project.ProjectSnapshot;
  * @param reason a human sentence on why
  * @param workflowId the Temporal workflow id
  * @param runId the Temporal run id
- * @param historyEventId the history length when the checkpoint was decided (a reset point)
+ * @param historyEventId the WorkflowTaskCompleted event id of the workflow task that decided the
+ *     checkpoint: the {@code workflow_task_finish_event_id} of a ResetWorkflowExecution to it
  * @param snapshot the project's state: references only, no file bodies
  * @param parentCheckpointId the project's previous checkpoint, which an incremental package
  *     builds on, or null for the first one

@@ -10,6 +10,7 @@ import io.bmadflow.workflows.agents.AgentState;
 import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
 import io.bmadflow.workflows.agents.RosterCheck;
+import io.bmadflow.workflows.checkpoint.CapturedCheckpoint;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
 import io.bmadflow.workflows.checkpoint.CheckpointEvent;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
@@ -63,6 +64,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   private final CheckpointActivities checkpoints =
       Workflow.newActivityStub(CheckpointActivities.class, ActivityProfiles.checkpointIo());
+  private final CheckpointActivities validation =
+      Workflow.newActivityStub(CheckpointActivities.class, ActivityProfiles.checkpointValidation());
+  private final CheckpointActivities publisher =
+      Workflow.newActivityStub(CheckpointActivities.class, ActivityProfiles.checkpointPublish());
   private final NotificationActivities notifications =
       Workflow.newActivityStub(NotificationActivities.class, ActivityProfiles.notification());
 
@@ -463,6 +468,14 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   }
 
   private Integer checkpointVerifyVersion;
+  private Integer checkpointPipelineVersion;
+
+  private boolean pipelineVersion() {
+    if (checkpointPipelineVersion == null) {
+      checkpointPipelineVersion = Workflow.getVersion("checkpoint-pipeline", Workflow.DEFAULT_VERSION, 1);
+    }
+    return checkpointPipelineVersion >= 1;
+  }
 
   private boolean verifyVersion() {
     if (checkpointVerifyVersion == null) {
@@ -516,10 +529,29 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
             reason,
             info.getWorkflowId(),
             info.getRunId(),
-            info.getHistoryLength(),
+            // The history length counts up to this workflow task's WorkflowTaskStarted event; the
+            // task's WorkflowTaskCompleted event follows it: a valid ResetWorkflowExecution point.
+            info.getHistoryLength() + 1,
             state(),
             checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1).checkpointId());
-    CheckpointRef ref = checkpoints.createCheckpoint(request);
+    CheckpointRef ref;
+    if (pipelineVersion()) {
+      // The creation pipeline, a step per activity: capture and store the content, validate it
+      // read back, then commit its metadata and registry entry.
+      CapturedCheckpoint captured = checkpoints.captureCheckpoint(request);
+      if (!captured.alreadyCommitted()) {
+        try {
+          validation.validateCheckpoint(projectId, captured.checkpointId());
+        } catch (ActivityFailure e) {
+          log.error("project {}: checkpoint {} failed validation and is not committed: {}", projectId,
+              captured.checkpointId(), e.getMessage());
+          return null;
+        }
+      }
+      ref = publisher.publishCheckpoint(request, captured);
+    } else {
+      ref = checkpoints.createCheckpoint(request);
+    }
     if (verifyVersion()) {
       // A package counts as a recovery point only once it has been read back and verified.
       try {

@@ -41,6 +41,8 @@ class CheckpointTriggersTest {
   private TestWorkflowEnvironment env;
   private final List<CheckpointRequest> taken = new CopyOnWriteArrayList<>();
   private final List<String> verified = new CopyOnWriteArrayList<>();
+  private final List<String> validated = new CopyOnWriteArrayList<>();
+  private final List<String> published = new CopyOnWriteArrayList<>();
   private volatile boolean qaFails;
 
   /** Agents that report artifacts, stories, a gate, a critical decision and a risk, instantly. */
@@ -69,7 +71,24 @@ class CheckpointTriggersTest {
   class Store implements CheckpointActivities {
     @Override
     public CheckpointRef createCheckpoint(CheckpointRequest r) {
+      throw new AssertionError("new workflows use the pipeline");
+    }
+
+    @Override
+    public io.bmadflow.workflows.checkpoint.CapturedCheckpoint captureCheckpoint(CheckpointRequest r) {
       taken.add(r);
+      return new io.bmadflow.workflows.checkpoint.CapturedCheckpoint(r.checkpointId(), "sha256:0", "req", r.parentCheckpointId(),
+          Map.of("workflow_state", "valid"), 1e6, false);
+    }
+
+    @Override
+    public void validateCheckpoint(String projectId, String checkpointId) {
+      validated.add(checkpointId);
+    }
+
+    @Override
+    public CheckpointRef publishCheckpoint(CheckpointRequest r, io.bmadflow.workflows.checkpoint.CapturedCheckpoint captured) {
+      published.add(r.checkpointId());
       return new CheckpointRef(r.checkpointId(), r.type().wire(), r.trigger().wire(), r.priority().wire(),
           r.snapshot().phase(), "t", 1, 1, "sha256:0", "mem://" + r.checkpointId(), "t", false);
     }
@@ -171,8 +190,12 @@ class CheckpointTriggersTest {
         .map(CheckpointRequest::checkpointId).collect(Collectors.toSet());
     assertTrue(!highOrCritical.isEmpty());
     assertEquals(highOrCritical, notified.stream().map(e -> e.checkpointId()).collect(Collectors.toSet()));
-    // Every checkpoint was read back and verified before it counted.
-    assertEquals(taken.stream().map(CheckpointRequest::checkpointId).toList(), verified);
+    // The pipeline: every checkpoint was captured, validated before it was published, then
+    // read back and verified before it counted.
+    List<String> ids = taken.stream().map(CheckpointRequest::checkpointId).toList();
+    assertEquals(ids, validated);
+    assertEquals(ids, published);
+    assertEquals(ids, verified);
     assertTrue(end.checkpoints().stream().allMatch(CheckpointRef::verified));
     // Each request builds on the one before it.
     for (int i = 1; i < taken.size(); i++) {
