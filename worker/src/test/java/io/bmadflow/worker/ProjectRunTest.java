@@ -104,7 +104,7 @@ class ProjectRunTest {
       WorkflowReplayer.replayWorkflowExecution(history.toJson(false), ProjectWorkflowImpl.class, PhaseWorkflowImpl.class);
       if (recordTo != null) {
         // Refreshes src/test/resources/histories/ (see RecordedHistoriesTest).
-        String name = workflowId.replace("bmadflow-project-run-ok", "greenfield-fullstack-v2") + ".json";
+        String name = workflowId.replace("bmadflow-project-run-ok", "greenfield-fullstack-v3") + ".json";
         Files.writeString(Path.of(recordTo).resolve(name), history.toJson(true));
       }
     }
