@@ -301,6 +301,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       agents.computeIfPresent(gate.agent(), (name, a) -> withQuality(a, gate.gateId() + ": " + gate.verdict()));
     }
     detectTriggers(event);
+    if (paused && Workflow.getVersion("pause-resend", Workflow.DEFAULT_VERSION, 1) >= 1) {
+      forwardPause();
+    }
     upsertSearchAttributes();
   }
 
@@ -461,9 +464,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     paused = value;
     stateVersion++;
     log.info("project {} {}: {}", projectId, value ? "paused" : "resumed", reason);
-    if (currentPhaseWorkflowId != null) {
-      Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).setPaused(value);
-    }
+    forwardPause();
     upsertSearchAttributes();
   }
 
@@ -482,6 +483,22 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       checkpointVerifyVersion = Workflow.getVersion("checkpoint-verify", Workflow.DEFAULT_VERSION, 1);
     }
     return checkpointVerifyVersion >= 1;
+  }
+
+  /**
+   * Tells the running phase whether to pause. A phase that finished or has not started yet cannot
+   * be told: the next phase starts with the project's flag, and a step that finishes while the
+   * project is paused repeats the message, so a phase that started unaware still stops.
+   */
+  private void forwardPause() {
+    if (currentPhaseWorkflowId == null) {
+      return;
+    }
+    try {
+      Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).setPaused(paused);
+    } catch (ApplicationFailure phaseNotRunning) {
+      // See above.
+    }
   }
 
   /** Keeps the Web UI's search attributes current, when the project was started with them. */
