@@ -120,6 +120,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
     policy = request.policy() != null ? request.policy() : CheckpointPolicy.defaults();
+    detector = new TriggerDetector(policy);
     triggersOn = Workflow.getVersion("checkpoint-triggers", Workflow.DEFAULT_VERSION, 1) >= 1 && !policy.off();
     if (triggersOn) {
       Async.procedure(this::checkpointer);
@@ -390,9 +391,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         decision.madeBy() == null ? "operator" : decision.madeBy(), decision.critical(), phase);
     decisions.add(logged);
     stateVersion++;
-    if (logged.critical()) {
-      trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.CRITICAL_DECISION, CheckpointPriority.HIGH, logged.madeBy(),
-          "critical decision: " + logged.title(), false);
+    if (logged.critical() && triggersOn) {
+      TriggerDetector.Proposal p = detector.forCriticalDecision(logged.title(), logged.madeBy());
+      trigger(p.type(), p.trigger(), p.priority(), p.createdBy(), p.reason(), false);
     }
     return logged.id();
   }
@@ -410,7 +411,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         risk.reportedBy() == null ? "operator" : risk.reportedBy(), phase);
     risks.add(logged);
     stateVersion++;
-    riskTrigger(logged, logged.reportedBy());
+    if (triggersOn) {
+      detector.forRisk(logged, logged.reportedBy())
+          .ifPresent(p -> trigger(p.type(), p.trigger(), p.priority(), p.createdBy(), p.reason(), false));
+    }
     return logged.id();
   }
 
@@ -602,11 +606,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private long stateVersion;
   private long checkpointedVersion = -1;
   private final Map<Long, CheckpointRef> refsByTicket = new TreeMap<>();
-  private final Set<String> handoffPairs = new LinkedHashSet<>();
-  private final Set<Integer> progressReached = new LinkedHashSet<>();
-  private final Map<String, Integer> complexityLevels = new TreeMap<>();
-  private final Map<String, String> contextHashes = new TreeMap<>();
-  private Set<String> roster = Set.of();
+  private TriggerDetector detector = new TriggerDetector(CheckpointPolicy.defaults());
 
   /** Queues a trigger; returns its ticket. Triggers queued together become one checkpoint. */
   private long trigger(CheckpointType type, CheckpointTrigger trigger, CheckpointPriority priority, String createdBy,
@@ -703,88 +703,14 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
   }
 
-  /** After a step was applied: the triggers its changes set off. */
+  /** After a step was applied: queue the triggers its changes set off. */
   private void detectTriggers(StepFinished event) {
     stateVersion++;
     if (!triggersOn) {
       return;
     }
-    AgentStepResult result = event.result();
-    if (event.gate() != null) {
-      GateRecord gate = event.gate();
-      trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.QUALITY_GATE,
-          gate.verdict().proceeds() && !"operator".equals(gate.decidedBy()) ? CheckpointPriority.MEDIUM : CheckpointPriority.HIGH,
-          gate.agent(), "after gate " + gate.gateId() + " (" + gate.kind() + "): " + gate.verdict(), false);
-    }
-    if (result != null) {
-      for (Decision d : result.decisions()) {
-        if (d.critical()) {
-          trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.CRITICAL_DECISION, CheckpointPriority.HIGH, result.agent(),
-              "critical decision: " + d.title(), false);
-        }
-      }
-      for (Risk r : result.risks()) {
-        riskTrigger(r, result.agent());
-      }
-    }
-    if (!communicationLog.isEmpty()) {
-      Handoff last = communicationLog.get(communicationLog.size() - 1);
-      if (handoffPairs.add(last.from() + "->" + last.to())) {
-        trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.TEAM_HANDOFF, CheckpointPriority.LOW, "system",
-            "handoff " + last.from() + " -> " + last.to(), false);
-      }
-    }
-    int percent = (int) Math.floor(state().progress() * 100);
-    for (int milestone : policy.progressMilestones()) {
-      if (percent >= milestone && progressReached.add(milestone)) {
-        trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.PROGRESS,
-            milestone >= 100 ? CheckpointPriority.HIGH : CheckpointPriority.MEDIUM, "system", milestone + "% progress", false);
-      }
-    }
-    complexity("stories", stories.size());
-    complexity("artifacts", artifacts.size());
-    complexity("decisions", decisions.size());
-    Set<String> now = Set.copyOf(agents.keySet());
-    if (!roster.isEmpty() && !now.equals(roster)) {
-      Set<String> joined = new java.util.TreeSet<>(now);
-      joined.removeAll(roster);
-      trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.RESOURCE, CheckpointPriority.LOW, "system",
-          "agent roster changed" + (joined.isEmpty() ? "" : ": " + String.join(", ", joined) + " joined"), false);
-    }
-    roster = now;
-    context("business", "docs/project-brief.md", "docs/prd.md");
-    context("technical", "docs/fullstack-architecture.md", "docs/architecture.md", "docs/front-end-spec.md");
-  }
-
-  private void riskTrigger(Risk risk, String reportedBy) {
-    if (triggersOn && risk.score() >= policy.riskThreshold()) {
-      trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.RISK_EVENT,
-          risk.score() >= 20 ? CheckpointPriority.CRITICAL : CheckpointPriority.HIGH, reportedBy,
-          "risk '" + risk.title() + "' scores " + risk.score(), false);
-    }
-  }
-
-  private void complexity(String what, int count) {
-    int level = count / policy.complexityStep();
-    Integer before = complexityLevels.put(what, level);
-    if (before != null && level > before) {
-      trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.COMPLEXITY, CheckpointPriority.LOW, "system",
-          what + " grew to " + count, false);
-    }
-  }
-
-  /** A context trigger when the documents behind a context change after they first appeared. */
-  private void context(String context, String... paths) {
-    StringBuilder hashes = new StringBuilder();
-    for (String path : paths) {
-      ArtifactRef ref = artifacts.get(path);
-      hashes.append(ref == null ? "-" : ref.sha256()).append(',');
-    }
-    String before = contextHashes.put(context, hashes.toString());
-    boolean existed = before != null && !before.replace("-", "").replace(",", "").isEmpty();
-    if (existed && !before.equals(hashes.toString())) {
-      trigger(CheckpointType.INTELLIGENT, CheckpointTrigger.CONTEXT, CheckpointPriority.MEDIUM, "system",
-          "the " + context + " context changed", false);
+    for (TriggerDetector.Proposal p : detector.afterStep(event, state())) {
+      trigger(p.type(), p.trigger(), p.priority(), p.createdBy(), p.reason(), false);
     }
   }
 }
