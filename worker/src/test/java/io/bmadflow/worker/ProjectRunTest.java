@@ -69,8 +69,18 @@ class ProjectRunTest {
       assertTrue(m.integrityValidation().validationStatus().equals("passed")
           || !m.checkpointMetadata().triggerReason().equals("phase_transition"), "phase transitions are consistent cuts");
       assertTrue(m.temporal().historyEventId() > 0);
-      // Each checkpoint after the first is incremental to the one before it.
-      assertEquals(i == 0 ? null : checkpoints.get(i - 1).checkpointId(), m.storageMetadata().parentCheckpointId());
+      // Each checkpoint after the first is incremental to the one before it, except for the full
+      // one that every BMADFLOW_FULL_CHECKPOINT_EVERY (10) incrementals force.
+      String parent = m.storageMetadata().parentCheckpointId();
+      if (i == 0) {
+        assertEquals(null, parent);
+      } else if (parent == null) {
+        assertEquals(0, m.storageMetadata().incrementalDepth());
+        assertEquals(10, fixture.store.metadata("run-ok", checkpoints.get(i - 1).checkpointId()).storageMetadata().incrementalDepth(),
+            "a full checkpoint only after 10 incrementals");
+      } else {
+        assertEquals(checkpoints.get(i - 1).checkpointId(), parent);
+      }
       assertTrue(m.storageMetadata().compressionRatio() < 1.0, "compressed: " + m.storageMetadata().compressionRatio());
       assertTrue(fixture.store.verify("run-ok", m.checkpointMetadata().checkpointId()).ok());
       var cli = fixture.cli("checkpoint", "verify", "--project", "run-ok", m.checkpointMetadata().checkpointId());
