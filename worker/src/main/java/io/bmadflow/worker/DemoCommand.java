@@ -8,6 +8,7 @@ import io.bmadflow.infra.checkpoint.S3CheckpointStore;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.definition.DefinitionLoader;
 import io.bmadflow.infra.devstack.DevStack;
+import io.bmadflow.infra.devstack.DevStackSession;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.workflows.project.ProjectResult;
 import io.bmadflow.workflows.project.ProjectSnapshot;
@@ -27,7 +28,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * {@code bmadflow demo}: the main job on the embedded stack. Runs the bundled greenfield project
@@ -55,10 +55,10 @@ public class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     long demoStart = System.nanoTime();
-    try (DevStack stack = DevStack.start(dataDir, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT);
-        TemporalConnection temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
-        S3Client s3 = stack.s3Settings().newClient()) {
-      S3CheckpointStore store = new S3CheckpointStore(s3, stack.s3Settings());
+    try (DevStackSession session = DevStackSession.open(dataDir, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT, null)) {
+      DevStack stack = session.stack();
+      TemporalConnection temporal = session.temporal();
+      S3CheckpointStore store = session.store();
       out.printf("dev stack: Temporal %s, S3 %s (data in %s)%n", stack.temporalAddress(), stack.s3Endpoint(), stack.dataDir());
       Path workspaces = stack.dataDir().resolve("workspaces");
       BuiltInAgentRunner agents = new BuiltInAgentRunner(Duration.ofMillis(agentStepMs));

@@ -1,10 +1,9 @@
 package io.bmadflow.worker;
 
 import io.bmadflow.client.cli.BmadflowCommand;
-import io.bmadflow.infra.checkpoint.S3CheckpointStore;
 import io.bmadflow.infra.devstack.DevStack;
+import io.bmadflow.infra.devstack.DevStackSession;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
-import io.bmadflow.infra.temporal.TemporalConnection;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,7 +13,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /** {@code bmadflow dev}: the embedded dev stack and a worker, until Ctrl-C. */
 @Command(
@@ -41,41 +39,28 @@ public class DevCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     // Loopback by default, and any free port when 9464 is busy (a worker may already hold it).
     BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(parent.services().env(), "127.0.0.1", true);
-    DevStack stack;
+    DevStackSession session;
+    BmadflowWorker worker;
     try {
-      stack = DevStack.start(dataDir, temporalPort, s3Port);
+      session = DevStackSession.open(dataDir, temporalPort, s3Port, metrics == null ? null : metrics.temporalScope());
     } catch (java.io.IOException | RuntimeException e) {
       if (metrics != null) {
         metrics.close();
       }
       throw e;
     }
-    TemporalConnection temporal = null;
-    S3Client s3 = null;
-    BmadflowWorker started;
+    DevStack stack = session.stack();
     Map<String, String> env = stack.environment();
     try {
-      temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE,
-          metrics == null ? null : metrics.temporalScope());
-      s3 = stack.s3Settings().newClient();
-      started = BmadflowWorker.start(temporal, new S3CheckpointStore(s3, stack.s3Settings()),
+      worker = BmadflowWorker.start(session.temporal(), session.store(),
           WorkerCommand.options(withAgentSettings(env), "dev-worker", null, agentStepMs, metrics));
     } catch (RuntimeException e) {
+      session.close();
       if (metrics != null) {
         metrics.close();
       }
-      if (s3 != null) {
-        s3.close();
-      }
-      if (temporal != null) {
-        temporal.close();
-      }
-      stack.close();
       throw e;
     }
-    BmadflowWorker worker = started;
-    TemporalConnection connection = temporal;
-    S3Client client = s3;
     PrintWriter out = spec.commandLine().getOut();
     out.printf("bmadflow dev stack is up (data in %s)%n", stack.dataDir());
     out.printf("  Temporal  %s  namespace %s%n", stack.temporalAddress(), DevStack.NAMESPACE);
@@ -90,9 +75,7 @@ public class DevCommand implements Callable<Integer> {
     out.flush();
     WorkerCommand.awaitShutdown(() -> {
       worker.close();
-      connection.close();
-      client.close();
-      stack.close();
+      session.close();
       if (metrics != null) {
         metrics.close();
       }

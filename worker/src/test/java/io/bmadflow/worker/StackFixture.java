@@ -6,6 +6,7 @@ import io.bmadflow.client.cli.BmadflowCommand;
 import io.bmadflow.infra.checkpoint.S3CheckpointStore;
 import io.bmadflow.infra.definition.DefinitionLoader;
 import io.bmadflow.infra.devstack.DevStack;
+import io.bmadflow.infra.devstack.DevStackSession;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.workflows.project.ProjectResult;
 import io.bmadflow.workflows.project.ProjectSnapshot;
@@ -21,6 +22,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /** A dev stack on free loopback ports with a client, for one test class. */
 final class StackFixture implements AutoCloseable {
+  final DevStackSession session;
   final DevStack stack;
   final TemporalConnection temporal;
   final S3Client s3;
@@ -29,10 +31,11 @@ final class StackFixture implements AutoCloseable {
   final Path workspaces;
 
   StackFixture(Path dataDir) throws IOException {
-    stack = DevStack.start(dataDir, 0, 0);
-    temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE);
-    s3 = stack.s3Settings().newClient();
-    store = new S3CheckpointStore(s3, stack.s3Settings());
+    session = DevStackSession.open(dataDir, 0, 0, null);
+    stack = session.stack();
+    temporal = session.temporal();
+    s3 = session.s3();
+    store = session.store();
     client = new BmadflowClient(temporal.client(), store);
     workspaces = stack.dataDir().resolve("workspaces");
   }
@@ -91,8 +94,6 @@ final class StackFixture implements AutoCloseable {
 
   @Override
   public void close() {
-    s3.close();
-    temporal.close();
-    stack.close();
+    session.close();
   }
 }

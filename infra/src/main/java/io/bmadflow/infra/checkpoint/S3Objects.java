@@ -259,13 +259,17 @@ final class S3Objects {
     call("head bucket " + settings.bucket(), settings.bucket(), () -> s3.headBucket(b -> b.bucket(settings.bucket())));
   }
 
+  private CheckpointStoreException.NotFound notFound(String key, S3Exception cause) {
+    var notFound = new CheckpointStoreException.NotFound("S3 object s3://" + settings.bucket() + "/" + key + " does not exist");
+    notFound.initCause(cause);
+    return notFound;
+  }
+
   <T> T call(String what, String key, Supplier<T> operation) {
     try {
       return operation.get();
     } catch (NoSuchKeyException e) {
-      var notFound = new CheckpointStoreException.NotFound("S3 object s3://" + settings.bucket() + "/" + key + " does not exist");
-      notFound.initCause(e);
-      throw notFound;
+      throw notFound(key, e);
     } catch (S3Exception e) {
       if (e.statusCode() == 412) {
         throw new PreconditionFailed(key);
@@ -273,9 +277,7 @@ final class S3Objects {
       if (e.statusCode() == 404 && !what.startsWith("head bucket") && !what.startsWith("list")) {
         String code = e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : null;
         if (!"NoSuchBucket".equals(code)) {
-          var notFound = new CheckpointStoreException.NotFound("S3 object s3://" + settings.bucket() + "/" + key + " does not exist");
-          notFound.initCause(e);
-          throw notFound;
+          throw notFound(key, e);
         }
       }
       String code = e.awsErrorDetails() != null ? e.awsErrorDetails().errorCode() : null;
