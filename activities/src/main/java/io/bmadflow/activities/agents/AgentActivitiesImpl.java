@@ -5,10 +5,12 @@ import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.agents.AgentActivities;
 import io.bmadflow.workflows.agents.AgentStepRequest;
 import io.bmadflow.workflows.agents.AgentStepResult;
+import io.bmadflow.workflows.agents.ProbeRequest;
+import io.bmadflow.workflows.agents.ProbeResult;
+import io.bmadflow.workflows.agents.RosterCheck;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.failure.ApplicationFailure;
-import io.bmadflow.workflows.agents.RosterCheck;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -43,6 +45,28 @@ public final class AgentActivitiesImpl implements AgentActivities {
       return new RosterCheck(List.of(), List.of("*")); // A custom runner answers for itself.
     }
     return new RosterCheck(agents.stream().filter(a -> !serves.test(a)).distinct().sorted().toList(), served);
+  }
+
+  @Override
+  public ProbeResult probe(ProbeRequest request) {
+    List<String> unserved = checkRoster(request.agents()).unserved();
+    Workspace workspace;
+    try {
+      workspace = Workspace.of(workspaceRoot, request.projectId(), request.workspace());
+    } catch (IllegalArgumentException e) {
+      return new ProbeResult(workerName, unserved, false, e.getMessage());
+    }
+    String probe = ".bmadflow/probe-" + java.util.UUID.randomUUID() + ".tmp";
+    try {
+      workspace.write(probe, "bmadflow recovery probe\n");
+      java.nio.file.Files.delete(workspace.resolve(probe));
+    } catch (RuntimeException | java.io.IOException e) {
+      return new ProbeResult(workerName, unserved, false,
+          "the workspace " + workspace.root() + " is not writable: " + e.getMessage());
+    }
+    return new ProbeResult(workerName, unserved, true, unserved.isEmpty()
+        ? "runners resolve for " + request.agents().size() + " agent(s); workspace " + workspace.root() + " is writable"
+        : "no runner for " + String.join(", ", unserved));
   }
 
   @Override

@@ -17,4 +17,11 @@ public interface AgentActivities {
   /** Which of these agents the worker's runners serve. */
   @ActivityMethod
   RosterCheck checkRoster(java.util.List<String> agents);
+
+  /**
+   * A no-op step, for recovery validation: resolves a runner for each agent and writes then
+   * deletes a probe file in the project's workspace, touching none of its artifacts.
+   */
+  @ActivityMethod
+  ProbeResult probe(ProbeRequest request);
 }

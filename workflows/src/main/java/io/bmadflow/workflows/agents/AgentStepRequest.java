@@ -19,6 +19,9 @@ import java.util.Map;
  * @param storyId the story this step works on inside a story loop, or null
  * @param handoffPrompt the prompt handed over from the previous agent, or null
  * @param knownArtifacts the artifacts produced so far, by path
+ * @param useFallback run the agent's configured fallback runner instead of its primary one: set
+ *     after a hot recovery replaced the agent (the worker also switches by itself after
+ *     {@code BMADFLOW_AGENT_FALLBACK_AFTER} failed attempts)
  */
 public record AgentStepRequest(
     String projectId,
@@ -33,10 +36,25 @@ public record AgentStepRequest(
     List<String> requires,
     String storyId,
     String handoffPrompt,
-    Map<String, ArtifactRef> knownArtifacts) {
+    Map<String, ArtifactRef> knownArtifacts,
+    boolean useFallback) {
 
   public AgentStepRequest {
     requires = requires == null ? List.of() : List.copyOf(requires);
     knownArtifacts = knownArtifacts == null ? Map.of() : Map.copyOf(knownArtifacts);
+  }
+
+  /** A step for the agent's primary runner. */
+  public AgentStepRequest(String projectId, String workspace, String phase, int stepIndex, String agent,
+      String action, String creates, String updates, String validates, List<String> requires,
+      String storyId, String handoffPrompt, Map<String, ArtifactRef> knownArtifacts) {
+    this(projectId, workspace, phase, stepIndex, agent, action, creates, updates, validates, requires,
+        storyId, handoffPrompt, knownArtifacts, false);
+  }
+
+  /** The same step for the agent's fallback runner. */
+  public AgentStepRequest withFallback() {
+    return new AgentStepRequest(projectId, workspace, phase, stepIndex, agent, action, creates, updates,
+        validates, requires, storyId, handoffPrompt, knownArtifacts, true);
   }
 }

@@ -65,6 +65,11 @@ class CheckpointTriggersTest {
     public RosterCheck checkRoster(List<String> agents) {
       return new RosterCheck(List.of(), agents);
     }
+
+    @Override
+    public io.bmadflow.workflows.agents.ProbeResult probe(io.bmadflow.workflows.agents.ProbeRequest request) {
+      return new io.bmadflow.workflows.agents.ProbeResult("test", List.of(), true, "in memory");
+    }
   }
 
   /** A store that records each request and answers with its reference. */
