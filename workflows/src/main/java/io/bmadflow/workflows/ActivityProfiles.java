@@ -118,5 +118,34 @@ public final class ActivityProfiles {
         .build();
   }
 
+  /**
+   * Recovery steps: heartbeating, a few attempts (a recovery that cannot proceed reports it
+   * rather than retrying for an hour; waiting for S3 happens inside the assessment).
+   */
+  public static ActivityOptions recovery() {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(TaskQueues.CHECKPOINTS)
+        .setStartToCloseTimeout(Duration.ofMinutes(15))
+        .setHeartbeatTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofMillis(500))
+                .setMaximumInterval(Duration.ofSeconds(5))
+                .setMaximumAttempts(3)
+                .setDoNotRetry(Failures.INVALID_INPUT, Failures.CHECKPOINT_CORRUPT)
+                .build())
+        .build();
+  }
+
+  /** A communication probe: it must be picked up quickly by a worker polling the queue. */
+  public static ActivityOptions probe(String taskQueue) {
+    return ActivityOptions.newBuilder()
+        .setTaskQueue(taskQueue)
+        .setScheduleToStartTimeout(Duration.ofSeconds(30))
+        .setStartToCloseTimeout(Duration.ofSeconds(30))
+        .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+        .build();
+  }
+
   private ActivityProfiles() {}
 }

@@ -63,6 +63,9 @@ final class PackageBuilder {
     Map<String, ArtifactRef> artifacts = new TreeMap<>(state.artifacts());
     SortedMap<String, byte[]> files = new TreeMap<>();
     files.put(PackagePaths.WORKFLOW_STATE, PackageJson.write(state));
+    if (request.origin() != null) {
+      files.put(PackagePaths.PROJECT_REQUEST, PackageJson.write(request.origin()));
+    }
     List<String> bmad = new ArrayList<>();
     List<String> custom = new ArrayList<>();
     // Each agent's state is captured on its own, in parallel.

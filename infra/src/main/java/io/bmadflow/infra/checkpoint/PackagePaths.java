@@ -18,6 +18,8 @@ public final class PackagePaths {
   /** What staging computed over the content, read by the commit step; not part of the content. */
   public static final String STAGED = ".staged.json";
   public static final String WORKFLOW_STATE = "workflow-state-snapshot.json";
+  /** The request that started the project (definition, workspace, tuning), for cold restarts. */
+  public static final String PROJECT_REQUEST = "project-request.json";
   public static final String VALIDATION_REPORT = "validation-report.json";
   public static final String PROGRESS = "progress-snapshot.json";
   public static final String RESOURCES = "resource-snapshot.json";

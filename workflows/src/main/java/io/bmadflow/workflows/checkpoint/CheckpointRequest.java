@@ -1,5 +1,6 @@
 package io.bmadflow.workflows.checkpoint;
 
+import io.bmadflow.workflows.project.ProjectRequest;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 
 /**
@@ -20,6 +21,8 @@ import io.bmadflow.workflows.project.ProjectSnapshot;
  * @param snapshot the project's state: references only, no file bodies
  * @param parentCheckpointId the project's previous checkpoint, which an incremental package
  *     builds on, or null for the first one
+ * @param origin the request that started the project, without its carried state (definition,
+ *     workspace and tuning): what a cold recovery restarts it with, or null in older checkpoints
  */
 public record CheckpointRequest(
     String checkpointId,
@@ -33,4 +36,5 @@ public record CheckpointRequest(
     String runId,
     long historyEventId,
     ProjectSnapshot snapshot,
-    String parentCheckpointId) {}
+    String parentCheckpointId,
+    ProjectRequest origin) {}

@@ -19,6 +19,11 @@ import java.util.Map;
  * @param lastAgent the agent of the last step before this phase, or null
  * @param paused whether the project is paused when the phase starts
  * @param agentAttempts attempts per agent step (0: the default)
+ * @param resumed the records of this phase's steps that already ran, when a recovery or
+ *     continue-as-new resumes the phase part way: those steps are not run again
+ * @param openGates the gate steps of this phase whose improvement loop had not finished: they run
+ *     again even though they have records
+ * @param fallbackAgents the agents to run on their fallback runners
  */
 public record PhaseRequest(
     String projectId,
@@ -31,4 +36,14 @@ public record PhaseRequest(
     Map<String, ArtifactRef> knownArtifacts,
     String lastAgent,
     boolean paused,
-    int agentAttempts) {}
+    int agentAttempts,
+    List<io.bmadflow.workflows.project.StepRecord> resumed,
+    List<String> openGates,
+    List<String> fallbackAgents) {
+
+  public PhaseRequest {
+    resumed = resumed == null ? List.of() : resumed;
+    openGates = openGates == null ? List.of() : openGates;
+    fallbackAgents = fallbackAgents == null ? List.of() : fallbackAgents;
+  }
+}

@@ -19,6 +19,14 @@ public interface PhaseWorkflow {
   @SignalMethod
   void operatorDecision(OperatorDecision decision);
 
+  /** Replaces the phase's view of the context after a recovery restored it (forwarded by the project). */
+  @SignalMethod
+  void restoreContext(io.bmadflow.workflows.project.ComponentRestore restore);
+
+  /** Runs the agent on its fallback runner from now on, its step in flight included (forwarded by the project). */
+  @SignalMethod
+  void useFallback(String agent);
+
   /** Pauses before the next step, or resumes (forwarded by the project). */
   @SignalMethod
   void setPaused(boolean paused);

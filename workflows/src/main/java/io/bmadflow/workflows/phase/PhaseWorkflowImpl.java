@@ -14,12 +14,17 @@ import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.project.ProjectWorkflow;
 import io.bmadflow.workflows.project.StepFinished;
 import io.bmadflow.workflows.project.StepRecord;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -48,6 +53,9 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private int stepRuns;
   private boolean paused;
   private OperatorDecision decision;
+  /** Steps ({@code stepId}) that ran before this phase was resumed part way. */
+  private final Set<String> done = new HashSet<>();
+  private final Set<String> fallbacks = new HashSet<>();
 
   @Override
   public PhaseResult run(PhaseRequest request) {
@@ -61,6 +69,14 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     artifacts.putAll(request.knownArtifacts());
     stories.addAll(request.stories());
     lastAgent = request.lastAgent();
+    fallbacks.addAll(request.fallbackAgents());
+    for (StepRecord prior : request.resumed()) {
+      runs.merge(prior.stepIndex() + "#" + prior.storyId(), 1, Integer::sum);
+      if (!request.openGates().contains(request.phase() + "/" + prior.stepId())) {
+        done.add(prior.stepId());
+      }
+    }
+    stepRuns = request.resumed().size();
 
     List<Integer> indexes = request.stepIndexes();
     int[] loop = PhasePlan.storyLoop(request.definition(), indexes);
@@ -71,7 +87,9 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       List<Integer> loopSteps = indexes.subList(loop[0], loop[1]);
       if (stories.isEmpty()) {
         for (int index : loopSteps) {
-          skip(index, null, "no stories are defined, so the story loop has nothing to run");
+          if (!done.contains(gateId(index, null))) {
+            skip(index, null, "no stories are defined, so the story loop has nothing to run");
+          }
         }
       } else {
         for (String story : List.copyOf(stories)) {
@@ -89,6 +107,18 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   }
 
   @Override
+  public void restoreContext(io.bmadflow.workflows.project.ComponentRestore restore) {
+    artifacts.putAll(restore.artifacts());
+    flags.putAll(restore.flags());
+    restore.stories().stream().filter(s -> !stories.contains(s)).forEach(stories::add);
+  }
+
+  @Override
+  public void useFallback(String agent) {
+    fallbacks.add(agent);
+  }
+
+  @Override
   public void setPaused(boolean paused) {
     this.paused = paused;
   }
@@ -96,6 +126,9 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   private void runSteps(List<Integer> indexes, String storyId) {
     for (int pos = 0; pos < indexes.size(); pos++) {
       int index = indexes.get(pos);
+      if (done.contains(gateId(index, storyId))) {
+        continue; // It ran before the phase was resumed; its record is in the project's state.
+      }
       DefinitionStep step = step(index);
       Workflow.await(() -> !paused);
       if (!step.isAgentStep()) {
@@ -194,7 +227,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
             storyId,
             handoffPrompt(agent),
             artifacts);
-    AgentStepResult result = agents.runStep(stepRequest);
+    AgentStepResult result = runOnRunner(stepRequest);
     result.artifacts().forEach(a -> artifacts.put(a.path(), a));
     flags.putAll(result.flags());
     for (String story : result.stories()) {
@@ -204,6 +237,28 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     }
     lastAgent = agent;
     return result;
+  }
+
+  /**
+   * Runs the step on the agent's primary runner, or its fallback once a hot recovery asked for
+   * it: an attempt in flight when the switch arrives is cancelled and the step runs again on the
+   * fallback.
+   */
+  private AgentStepResult runOnRunner(AgentStepRequest stepRequest) {
+    String agent = stepRequest.agent();
+    while (true) {
+      AgentStepRequest attempt = fallbacks.contains(agent) ? stepRequest.withFallback() : stepRequest;
+      Promise<AgentStepResult>[] running = new Promise[1];
+      CancellationScope scope = Workflow.newCancellationScope(() -> {
+        running[0] = Async.function(agents::runStep, attempt);
+      });
+      scope.run();
+      Workflow.await(() -> running[0].isCompleted() || (!attempt.useFallback() && fallbacks.contains(agent)));
+      if (running[0].isCompleted()) {
+        return running[0].get();
+      }
+      scope.cancel("agent " + agent + " was switched to its fallback runner");
+    }
   }
 
   private StepRecord completed(int index, String storyId, AgentStepResult result) {

@@ -34,6 +34,9 @@ import java.util.Map;
  * @param pendingGate a gate waiting for an operator decision, or null
  * @param paused whether an operator paused the project
  * @param runs how many runs (continue-as-new generations) the project has had
+ * @param openGates the gate steps ({@code phase/stepId}) whose improvement loop is running: a
+ *     resumed phase runs them again instead of counting them done
+ * @param fallbackAgents the agents a hot recovery switched to their fallback runners
  */
 public record ProjectSnapshot(
     String projectId,
@@ -56,12 +59,23 @@ public record ProjectSnapshot(
     List<GateRecord> gates,
     GateRecord pendingGate,
     boolean paused,
-    int runs) {
+    int runs,
+    List<String> openGates,
+    List<String> fallbackAgents) {
 
   public ProjectSnapshot {
     decisions = decisions == null ? List.of() : decisions;
     risks = risks == null ? List.of() : risks;
     gates = gates == null ? List.of() : gates;
+    openGates = openGates == null ? List.of() : openGates;
+    fallbackAgents = fallbackAgents == null ? List.of() : fallbackAgents;
+  }
+
+  /** The same state, paused or not: how a recovery starts a project it restores in stages. */
+  public ProjectSnapshot withPaused(boolean value) {
+    return new ProjectSnapshot(projectId, definitionId, workspace, phases, phase, step, stepsCompleted,
+        stepsPlanned, artifacts, agents, stories, flags, steps, communicationLog, checkpoints, decisions, risks,
+        gates, pendingGate, value, runs, openGates, fallbackAgents);
   }
 
   /** Progress from 0 to 1. */

@@ -77,6 +77,26 @@ public interface ProjectWorkflow {
   @SignalMethod
   void requestCheckpoint(ManualCheckpoint request);
 
+  /**
+   * Restores parts of a checkpoint's state into the running project (warm, selective and
+   * progressive recovery); returns what was restored.
+   */
+  @UpdateMethod
+  String restoreComponents(ComponentRestore restore);
+
+  @UpdateValidatorMethod(updateName = "restoreComponents")
+  void validateRestoreComponents(ComponentRestore restore);
+
+  /**
+   * Switches an agent to its fallback runner (hot recovery): its step in flight is cancelled and
+   * run again on the fallback, and its later steps run there too. Returns what happened.
+   */
+  @UpdateMethod
+  String replaceAgent(String agent);
+
+  @UpdateValidatorMethod(updateName = "replaceAgent")
+  void validateReplaceAgent(String agent);
+
   /** Pauses the project before its next step. */
   @SignalMethod
   void pause(String reason);

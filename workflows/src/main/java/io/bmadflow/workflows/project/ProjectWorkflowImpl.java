@@ -94,6 +94,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private String lastAgent;
   private String currentPhaseWorkflowId;
   private Integer searchAttributesVersion;
+  private final Set<String> openGates = new LinkedHashSet<>();
+  private final Set<String> fallbackAgents = new java.util.TreeSet<>();
+  /** The request that started the project, without carried state: what checkpoints record for a cold restart. */
+  private ProjectRequest origin;
 
   @Override
   public ProjectResult run(ProjectRequest request) {
@@ -109,6 +113,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     projectId = request.projectId();
     definition = request.definition();
     workspace = request.workspace();
+    origin = new ProjectRequest(projectId, definition, workspace, request.maxHistoryEvents(), null, 0,
+        request.agentAttempts(), request.policy());
     if (request.carried() != null) {
       restore(request.carried());
     }
@@ -149,6 +155,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
                   .setWorkflowId(currentPhaseWorkflowId)
                   .setTaskQueue(TaskQueues.ORCHESTRATION)
                   .build());
+      // A phase resumed part way (after a recovery) skips the steps its records say already ran.
+      String phaseName = phase;
+      List<StepRecord> resumed = i == request.nextPhase() && request.carried() != null
+          ? steps.stream().filter(s -> s.phase().equals(phaseName)).toList() : List.of();
       PhaseResult result;
       try {
         result =
@@ -164,7 +174,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
                     Map.copyOf(artifacts),
                     lastAgent,
                     paused,
-                    request.agentAttempts()));
+                    request.agentAttempts(),
+                    resumed,
+                    openGates.stream().filter(g -> g.startsWith(phaseName + "/")).toList(),
+                    List.copyOf(fallbackAgents)));
       } catch (ChildWorkflowFailure e) {
         throw ApplicationFailure.newNonRetryableFailure(
             "project " + projectId + ": phase " + phase + " failed after step '" + step + "': " + rootCause(e)
@@ -240,6 +253,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     gates.addAll(carried.gates());
     paused = carried.paused();
     runs = carried.runs() + 1;
+    openGates.addAll(carried.openGates());
+    fallbackAgents.addAll(carried.fallbackAgents());
     if (!steps.isEmpty()) {
       lastAgent = steps.stream().filter(s -> s.agent() != null).reduce((a, b) -> b).map(StepRecord::agent).orElse(null);
     }
@@ -268,7 +283,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         List.copyOf(gates),
         pendingGate,
         paused,
-        runs);
+        runs,
+        List.copyOf(openGates),
+        List.copyOf(fallbackAgents));
   }
 
   @Override
@@ -294,6 +311,12 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       applyAgentResult(record, result);
     }
     GateRecord gate = event.gate();
+    String gateKey = record.phase() + "/" + record.stepId();
+    if (gate != null) {
+      openGates.remove(gateKey);
+    } else if (result != null && result.gate() != null) {
+      openGates.add(gateKey); // A failing gate's attempt: its improvement loop runs on.
+    }
     if (gate != null) {
       gates.add(gate);
       if (pendingGate != null && pendingGate.gateId().equals(gate.gateId())) {
@@ -452,6 +475,107 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   }
 
   @Override
+  public void validateRestoreComponents(ComponentRestore restore) {
+    if (restore == null || restore.components().isEmpty()) {
+      throw new IllegalArgumentException("a restore names at least one component");
+    }
+    for (String component : restore.components()) {
+      String problem = ComponentRestore.problem(component);
+      if (problem != null) {
+        throw new IllegalArgumentException(problem);
+      }
+      if (component.startsWith(ComponentRestore.FILE_PREFIX)) {
+        throw new IllegalArgumentException(component + " is a workspace file: files are restored on disk, not into the workflow");
+      }
+      if (component.startsWith(ComponentRestore.AGENT_PREFIX)
+          && !restore.agents().containsKey(component.substring(ComponentRestore.AGENT_PREFIX.length()))) {
+        throw new IllegalArgumentException("checkpoint " + restore.checkpointId() + " has no state for " + component);
+      }
+    }
+  }
+
+  @Override
+  public String restoreComponents(ComponentRestore restore) {
+    List<String> done = new ArrayList<>();
+    for (String component : restore.components()) {
+      switch (component) {
+        case ComponentRestore.CONTEXT -> {
+          artifacts.putAll(restore.artifacts());
+          flags.putAll(restore.flags());
+          restore.stories().stream().filter(s -> !stories.contains(s)).forEach(stories::add);
+          done.add("context (" + restore.artifacts().size() + " artifact references, " + restore.flags().size() + " flags)");
+        }
+        case ComponentRestore.PROGRESS -> {
+          // Records the checkpoint has replace the current ones; records after it stay.
+          Map<String, StepRecord> byKey = new java.util.LinkedHashMap<>();
+          restore.steps().forEach(r -> byKey.put(r.phase() + "/" + r.key(), r));
+          steps.forEach(r -> byKey.putIfAbsent(r.phase() + "/" + r.key(), r));
+          steps.clear();
+          steps.addAll(byKey.values());
+          stepKeys.clear();
+          stepKeys.addAll(byKey.keySet());
+          List<Handoff> log = new ArrayList<>(restore.communicationLog());
+          if (communicationLog.size() > log.size()) {
+            log.addAll(communicationLog.subList(log.size(), communicationLog.size()));
+          }
+          communicationLog.clear();
+          communicationLog.addAll(log);
+          done.add("progress (" + restore.steps().size() + " step records, " + restore.communicationLog().size() + " handoffs)");
+        }
+        case ComponentRestore.AGENTS -> {
+          agents.putAll(restore.agents());
+          done.add("agents (" + String.join(", ", restore.agents().keySet()) + ")");
+        }
+        default -> {
+          String agent = component.substring(ComponentRestore.AGENT_PREFIX.length());
+          agents.put(agent, restore.agents().get(agent));
+          done.add("agent " + agent);
+        }
+      }
+    }
+    stateVersion++;
+    if (restore.components().contains(ComponentRestore.CONTEXT) && currentPhaseWorkflowId != null) {
+      try {
+        Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).restoreContext(restore);
+      } catch (ApplicationFailure phaseNotRunning) {
+        // The next phase starts from the project's (restored) context.
+      }
+    }
+    upsertSearchAttributes();
+    String summary = "restored from " + restore.checkpointId() + " by " + restore.recoveryId() + ": " + String.join("; ", done);
+    log.info("project {}: {}", projectId, summary);
+    return summary;
+  }
+
+  @Override
+  public void validateReplaceAgent(String agent) {
+    String problem = ComponentRestore.problem(ComponentRestore.AGENT_PREFIX + agent);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+    if (COMPLETE.equals(phase)) {
+      throw new IllegalArgumentException("project " + projectId + " is complete; there is no agent to replace");
+    }
+  }
+
+  @Override
+  public String replaceAgent(String agent) {
+    boolean added = fallbackAgents.add(agent);
+    stateVersion++;
+    if (currentPhaseWorkflowId != null) {
+      try {
+        Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).useFallback(agent);
+      } catch (ApplicationFailure phaseNotRunning) {
+        // The next phase starts with the project's list.
+      }
+    }
+    String summary = "agent " + agent + (added ? " now runs on its fallback runner" : " already ran on its fallback runner")
+        + (currentPhaseWorkflowId == null ? "" : "; its step in flight in " + phase + " restarts there");
+    log.warn("project {}: {}", projectId, summary);
+    return summary;
+  }
+
+  @Override
   public void pause(String reason) {
     setPaused(true, reason);
   }
@@ -554,7 +678,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
             // task's WorkflowTaskCompleted event follows it: a valid ResetWorkflowExecution point.
             info.getHistoryLength() + 1,
             state(),
-            checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1).checkpointId());
+            checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1).checkpointId(),
+            origin);
     CheckpointRef ref;
     if (pipelineVersion()) {
       // The creation pipeline, a step per activity: capture and store the content, validate it
