@@ -3,6 +3,7 @@ package io.bmadflow.client;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.ResetReapplyExcludeType;
 import io.temporal.api.errordetails.v1.NamespaceNotFoundFailure;
 import io.temporal.api.workflowservice.v1.ResetWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.ResetWorkflowExecutionResponse;
@@ -12,13 +13,14 @@ import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Resets a project's workflow run to the workflow task a checkpoint was taken in: a hot recovery.
+ * Resets a project's workflow run to the workflow task a checkpoint was taken in.
  *
  * <p>A checkpoint's metadata ({@code temporal} section) records the workflow id, the run id and
  * the id of the {@code WorkflowTaskCompleted} event of the workflow task that decided the
  * checkpoint; that event is a valid reset point. Temporal terminates the current run of the
  * workflow and starts a new run whose history is the old run's up to that event. Signals and
- * updates received after it are reapplied to the new run (the server's default reapply policy).
+ * updates received after it are not reapplied: the new run is exactly where the checkpoint was
+ * (the old phase's step reports and later operator updates would otherwise run again).
  *
  * <p>Where Temporal cannot reset (the server does not implement it, as Temporal's Java test server
  * of the dev stack, or the run's history is gone), {@link #reset} says so in its {@link Outcome}
@@ -120,6 +122,10 @@ public final class TemporalReset {
         .setReason(reason)
         .setWorkflowTaskFinishEventId(eventId)
         .setRequestId(requestId)
+        // Back exactly to the checkpoint: signals and updates after it (step reports of the old
+        // phase, operator updates) are not replayed on the new run.
+        .addResetReapplyExcludeTypes(ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL)
+        .addResetReapplyExcludeTypes(ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE)
         .build();
     ResetWorkflowExecutionResponse response;
     try {

@@ -18,6 +18,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.ResetReapplyExcludeType;
 import io.temporal.api.errordetails.v1.NamespaceNotFoundFailure;
 import io.temporal.api.workflowservice.v1.GetSystemInfoRequest;
 import io.temporal.api.workflowservice.v1.GetSystemInfoResponse;
@@ -99,6 +100,10 @@ class TemporalResetTest {
         .setReason(REASON)
         .setWorkflowTaskFinishEventId(EVENT_ID)
         .setRequestId(REQUEST_ID)
+        // Back exactly to the checkpoint: signals and updates after it (step reports of the old
+        // phase, operator updates) are not replayed on the new run.
+        .addResetReapplyExcludeTypes(ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_SIGNAL)
+        .addResetReapplyExcludeTypes(ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE)
         .build();
     // Whole-message equality: every field is the given one and nothing else is set (the reapply
     // policy stays the server's default, no identity, no post-reset operations).
