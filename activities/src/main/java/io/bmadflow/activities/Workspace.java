@@ -54,7 +54,23 @@ public final class Workspace {
   /** Writes a text file atomically and returns its reference. */
   public ArtifactRef write(String relative, String content) {
     byte[] bytes = content.getBytes(StandardCharsets.UTF_8);
+    replace(relative, out -> out.write(bytes));
+    return new ArtifactRef(relative, Sha256.hex(bytes), bytes.length);
+  }
+
+  /** Writes a file's content. */
+  @FunctionalInterface
+  public interface Content {
+    void writeTo(java.io.OutputStream out) throws IOException;
+  }
+
+  /**
+   * Replaces a file atomically with what {@code content} writes: into a temp file beside it,
+   * moved into place only when {@code content} returns. A failure leaves the old file as it was.
+   */
+  public void replace(String relative, Content content) {
     Path target = resolve(relative);
+    Path temp = null;
     try {
       Files.createDirectories(target.getParent());
       // resolve() is lexical; a symlinked directory inside the workspace could still lead out.
@@ -62,13 +78,23 @@ public final class Workspace {
         throw new IllegalArgumentException(
             "workspace path '" + relative + "' leads out of the workspace " + root + " through a symbolic link");
       }
-      Path temp = Files.createTempFile(target.getParent(), ".bmadflow-", ".tmp");
-      Files.write(temp, bytes);
+      temp = Files.createTempFile(target.getParent(), ".bmadflow-", ".tmp");
+      try (java.io.OutputStream out = Files.newOutputStream(temp)) {
+        content.writeTo(out);
+      }
       Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      temp = null;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    } finally {
+      if (temp != null) {
+        try {
+          Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+          // Best effort: a stray temp file is harmless.
+        }
+      }
     }
-    return new ArtifactRef(relative, Sha256.hex(bytes), bytes.length);
   }
 
   /** Reads a file's bytes, or returns null when it does not exist. */

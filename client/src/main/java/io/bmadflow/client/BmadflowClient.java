@@ -3,6 +3,14 @@ package io.bmadflow.client;
 import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.VerificationReport;
+import io.bmadflow.infra.json.PackageJson;
+import io.bmadflow.infra.recovery.RecoveryReports;
+import io.bmadflow.infra.temporal.ProjectLauncher;
+import io.bmadflow.workflows.project.ComponentRestore;
+import io.bmadflow.workflows.recovery.RecoveryIds;
+import io.bmadflow.workflows.recovery.RecoveryReport;
+import io.bmadflow.workflows.recovery.RecoveryRequest;
+import io.bmadflow.workflows.recovery.RecoveryWorkflow;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
@@ -65,30 +73,9 @@ public final class BmadflowClient {
   /** Starts a project from a full request (for tuning such as {@code maxHistoryEvents}). */
   public String start(ProjectRequest request) {
     String projectId = request.projectId();
-    WorkflowDefinition definition = request.definition();
-    String workspace = request.workspace();
     String workflowId = ProjectIds.workflowId(projectId);
-    WorkflowOptions.Builder options = WorkflowOptions.newBuilder()
-        .setWorkflowId(workflowId)
-        .setTaskQueue(TaskQueues.ORCHESTRATION)
-        .setMemo(Map.of("definition", definition.id(), "workspace", workspace == null ? "(worker default)" : workspace));
     try {
-      try {
-        return WorkflowClient.start(temporal.newWorkflowStub(ProjectWorkflow.class, options
-            .setTypedSearchAttributes(io.temporal.common.SearchAttributes.newBuilder()
-                .set(SearchAttributes.PROJECT, projectId)
-                .set(SearchAttributes.PHASE, "not-started")
-                .set(SearchAttributes.STATUS, "running")
-                .build())
-            .build())::run, request).getRunId();
-      } catch (WorkflowServiceException e) {
-        if (!(e.getCause() instanceof StatusRuntimeException s) || s.getStatus().getCode() != Status.Code.INVALID_ARGUMENT) {
-          throw e;
-        }
-        // The namespace does not know bmadflow's search attributes: start without them.
-        return WorkflowClient.start(temporal.newWorkflowStub(ProjectWorkflow.class,
-            options.setTypedSearchAttributes(null).build())::run, request).getRunId();
-      }
+      return ProjectLauncher.start(temporal, request, Map.of());
     } catch (WorkflowExecutionAlreadyStarted e) {
       throw new BmadflowException(
           "project " + projectId + " already has a running workflow (" + workflowId + ", run "
@@ -298,5 +285,78 @@ public final class BmadflowClient {
   /** Where a checkpoint is stored. */
   public String location(String projectId, String checkpointId) {
     return store.location(projectId, checkpointId);
+  }
+
+  // ---- recovery ------------------------------------------------------------------------------
+
+  /** A new recovery id, for {@link #recover}. */
+  public static String newRecoveryId() {
+    return RecoveryIds.of(System.currentTimeMillis(), java.util.UUID.randomUUID());
+  }
+
+  /**
+   * Runs a recovery workflow and waits for its report (stored beside the checkpoints unless it
+   * is a dry run). A worker must be running: the recovery's steps run there.
+   *
+   * @throws IllegalArgumentException when the request names a bad id, component or strategy
+   *     (nothing is started)
+   * @throws BmadflowException when the recovery could not run at all (its own failures are in
+   *     the report, with outcome {@code failed})
+   */
+  public RecoveryReport recover(RecoveryRequest request, Duration timeout) throws TimeoutException {
+    ProjectIds.requireValid(request.projectId());
+    RecoveryIds.requireValid(request.recoveryId());
+    if (request.checkpointId() != null) {
+      CheckpointIds.requireValid(request.checkpointId());
+    }
+    for (String component : request.components()) {
+      String problem = ComponentRestore.problem(component);
+      if (problem != null) {
+        throw new IllegalArgumentException(problem);
+      }
+    }
+    RecoveryWorkflow workflow = temporal.newWorkflowStub(RecoveryWorkflow.class, WorkflowOptions.newBuilder()
+        .setWorkflowId(RecoveryIds.workflowId(request.recoveryId()))
+        .setTaskQueue(TaskQueues.ORCHESTRATION)
+        .setMemo(Map.of("project", request.projectId(), "strategy", request.strategy().wire()))
+        .build());
+    try {
+      WorkflowClient.start(workflow::run, request);
+    } catch (WorkflowExecutionAlreadyStarted e) {
+      throw new BmadflowException("recovery " + request.recoveryId() + " already runs or ran; see `bmadflow recovery show "
+          + request.recoveryId() + "`");
+    }
+    try {
+      return WorkflowStub.fromTyped(workflow).getResultAsync(RecoveryReport.class)
+          .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause() instanceof io.temporal.client.WorkflowFailedException f ? f.getCause() : e.getCause();
+      throw new BmadflowException("recovery " + request.recoveryId() + " of project " + request.projectId() + " failed: "
+          + (cause instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(cause)), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new BmadflowException("interrupted while waiting for recovery " + request.recoveryId(), e);
+    }
+  }
+
+  /** A stored recovery report; the project is looked up when null. */
+  public RecoveryReport recoveryReport(String projectId, String recoveryId) {
+    RecoveryIds.requireValid(recoveryId);
+    String project = projectId != null ? ProjectIds.requireValid(projectId) : store.projectOfRecovery(recoveryId);
+    byte[] json = project == null ? null : store.readRecoveryFile(project, recoveryId, RecoveryReports.JSON);
+    if (json == null) {
+      throw new BmadflowException("no report of recovery " + recoveryId + (project == null ? " in any project"
+          : " at " + store.recoveryLocation(project, recoveryId)) + "; a dry run stores none");
+    }
+    try {
+      return PackageJson.read(json, RecoveryReport.class);
+    } catch (java.io.IOException e) {
+      throw new BmadflowException("the report of recovery " + recoveryId + " does not parse: " + e.getMessage(), e);
+    }
+  }
+
+  /** The checkpoint's metadata (for a reset's Temporal coordinates). */
+  public io.bmadflow.infra.checkpoint.CheckpointMetadata checkpointMetadata(String projectId, String checkpointId) {
+    return store.metadata(ProjectIds.requireValid(projectId), CheckpointIds.requireValid(checkpointId));
   }
 }

@@ -4,6 +4,7 @@ import io.bmadflow.activities.agents.AgentActivitiesImpl;
 import io.bmadflow.activities.agents.AgentRunner;
 import io.bmadflow.activities.checkpoint.CheckpointActivitiesImpl;
 import io.bmadflow.activities.checkpoint.NotificationActivitiesImpl;
+import io.bmadflow.activities.recovery.RecoveryActivitiesImpl;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.temporal.TemporalConnection;
@@ -11,6 +12,7 @@ import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.bmadflow.workflows.project.ProjectWorkflowImpl;
+import io.bmadflow.workflows.recovery.RecoveryWorkflowImpl;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 import java.nio.file.Path;
@@ -22,7 +24,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A bmadflow worker: polls the orchestration, agents and checkpoints task queues with the
- * workflows and activities registered. Stateless: run as many as you like.
+ * workflows (project, phase, recovery) and activities registered. Stateless: run as many as you like.
  */
 public final class BmadflowWorker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(BmadflowWorker.class);
@@ -71,13 +73,14 @@ public final class BmadflowWorker implements AutoCloseable {
     }
     WorkerOptions built = workerOptions.build();
     factory.newWorker(TaskQueues.ORCHESTRATION, built)
-        .registerWorkflowImplementationTypes(ProjectWorkflowImpl.class, PhaseWorkflowImpl.class);
+        .registerWorkflowImplementationTypes(ProjectWorkflowImpl.class, PhaseWorkflowImpl.class, RecoveryWorkflowImpl.class);
     factory.newWorker(TaskQueues.AGENTS, built)
         .registerActivitiesImplementations(
             new AgentActivitiesImpl(options.agents(), options.workspaceRoot(), options.name()));
     factory.newWorker(TaskQueues.CHECKPOINTS, built)
         .registerActivitiesImplementations(
-            new CheckpointActivitiesImpl(store, options.workspaceRoot(), options.metrics()), notifications);
+            new CheckpointActivitiesImpl(store, options.workspaceRoot(), options.metrics()), notifications,
+            new RecoveryActivitiesImpl(temporal.client(), store, options.workspaceRoot(), options.name()));
     factory.start();
     return new BmadflowWorker(factory, options.name());
   }

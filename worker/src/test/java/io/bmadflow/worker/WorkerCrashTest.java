@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.project.StepRecord;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +31,7 @@ class WorkerCrashTest {
     fixture = new StackFixture(dataDir);
     try (BmadflowWorker worker = fixture.worker("baseline", 0)) {
       fixture.start(PROJECT, dataDir.resolve("ws-baseline"));
-      uninterrupted = comparable(fixture.await(PROJECT).finalState());
+      uninterrupted = Outcomes.comparable(fixture.await(PROJECT).finalState());
     }
   }
 
@@ -49,7 +48,7 @@ class WorkerCrashTest {
     first.kill();
     try (BmadflowWorker second = fixture.worker("second", 0)) {
       ProjectSnapshot end = fixture.await(PROJECT).finalState();
-      assertEquals(uninterrupted, comparable(end));
+      assertEquals(uninterrupted, Outcomes.comparable(end));
       assertResumedNotRestarted(end, atKill, "first", "second");
     } finally {
       first.close();
@@ -75,7 +74,7 @@ class WorkerCrashTest {
       assertEquals(137, process.exitValue(), "killed by SIGKILL");
       try (BmadflowWorker replacement = fixture.worker("replacement", 0)) {
         ProjectSnapshot end = fixture.await(PROJECT).finalState();
-        assertEquals(uninterrupted, comparable(end));
+        assertEquals(uninterrupted, Outcomes.comparable(end));
         assertResumedNotRestarted(end, atKill, "jvm-worker", "replacement");
       }
     } finally {
@@ -90,23 +89,5 @@ class WorkerCrashTest {
     assertTrue(before.stream().noneMatch(s -> second.equals(s.executedBy())), "a step done before the crash ran again");
     assertTrue(before.stream().anyMatch(s -> first.equals(s.executedBy())));
     assertTrue(end.steps().stream().anyMatch(s -> second.equals(s.executedBy())), "the new worker did no work");
-  }
-
-  /** The parts of a final state that must not depend on crashes: everything but where and who. */
-  private static Map<String, Object> comparable(ProjectSnapshot s) {
-    List<String> steps = new ArrayList<>();
-    for (StepRecord r : s.steps()) {
-      steps.add(r.phase() + "|" + r.key() + "|" + r.label() + "|" + r.outcome() + "|" + r.detail());
-    }
-    return Map.of(
-        "phase", s.phase(),
-        "artifacts", s.artifacts(),
-        "agents", s.agents(),
-        "stories", s.stories(),
-        "flags", s.flags(),
-        "steps", steps,
-        "handoffs", s.communicationLog(),
-        "phase-checkpoints", s.checkpoints().stream().filter(c -> c.trigger().equals("phase_transition")).count(),
-        "progress", s.stepsCompleted() + "/" + s.stepsPlanned());
   }
 }

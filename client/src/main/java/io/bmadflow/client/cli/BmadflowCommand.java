@@ -29,7 +29,10 @@ import picocli.CommandLine.Spec;
       OperatorCommands.DecisionCommand.class,
       OperatorCommands.RiskCommand.class,
       OperatorCommands.Pause.class,
-      OperatorCommands.Resume.class
+      OperatorCommands.Resume.class,
+      RecoveryCommands.Recover.class,
+      RecoveryCommands.RecoveryCommand.class,
+      RecoveryCommands.Reset.class
     })
 public class BmadflowCommand implements Runnable {
   public static final int OK = 0;

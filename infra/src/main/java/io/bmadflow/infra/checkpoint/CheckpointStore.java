@@ -83,6 +83,25 @@ public interface CheckpointStore {
   /** Deletes what the plan says: each package's metadata first, so none is ever half visible. */
   PrunePlan prune(PrunePlan plan);
 
+  /**
+   * Stores one file of a recovery ({@code recovery-report.json}, {@code backup/...}) under
+   * {@code docs/state/recoveries/<recovery-id>/}; a rewrite replaces it. {@code sensitive} files
+   * (workspace backups) are encrypted when client-side encryption is configured.
+   */
+  void putRecoveryFile(String projectId, String recoveryId, String path, byte[] bytes, boolean sensitive);
+
+  /** Reads one file of a recovery, decrypting it if needed; null when it does not exist. */
+  byte[] readRecoveryFile(String projectId, String recoveryId, String path);
+
+  /** The ids of a project's recoveries, oldest first. */
+  List<String> recoveries(String projectId);
+
+  /** The project that has a recovery with this id, or null. */
+  String projectOfRecovery(String recoveryId);
+
+  /** Where a recovery's files are, for humans. */
+  String recoveryLocation(String projectId, String recoveryId);
+
   /** Checks that the storage is reachable and the bucket exists; throws naming the problem. */
   void checkAccess();
 

@@ -38,6 +38,12 @@ public final class PackagePaths {
     return prefix + ProjectIds.requireValid(projectId) + "/docs/state/checkpoints/";
   }
 
+  /** {@code <prefix><project>/docs/state/recoveries/<recovery-id>/}: one recovery's report and backup. */
+  public static String recoveryPrefix(String prefix, String projectId, String recoveryId) {
+    return prefix + ProjectIds.requireValid(projectId) + "/docs/state/recoveries/"
+        + io.bmadflow.workflows.recovery.RecoveryIds.requireValid(recoveryId) + "/";
+  }
+
   /** The key prefix of one package, ending in {@code /}. */
   public static String packagePrefix(String prefix, String projectId, String checkpointId) {
     return projectCheckpointsPrefix(prefix, projectId) + CheckpointIds.requireValid(checkpointId) + "/";

@@ -522,6 +522,70 @@ public final class S3CheckpointStore implements CheckpointStore {
     return "s3://" + settings.bucket() + "/" + PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId);
   }
 
+  // ---- recoveries ------------------------------------------------------------------------------
+
+  /** Marks a recovery file stored encrypted: its first bytes. */
+  private static final byte[] ENCRYPTED_MARK = "BMADFLOW-AES-GCM\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  @Override
+  public void putRecoveryFile(String projectId, String recoveryId, String path, byte[] bytes, boolean sensitive) {
+    PackagePaths.requireSafe(path);
+    String key = PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId) + path;
+    byte[] stored = bytes;
+    if (sensitive && options.cipher() != null) {
+      byte[] sealed = options.cipher().encrypt(bytes, "recoveries/" + recoveryId + "/" + path);
+      stored = new byte[ENCRYPTED_MARK.length + sealed.length];
+      System.arraycopy(ENCRYPTED_MARK, 0, stored, 0, ENCRYPTED_MARK.length);
+      System.arraycopy(sealed, 0, stored, ENCRYPTED_MARK.length, sealed.length);
+    }
+    objects.put(key, stored, path.endsWith(".json") ? "application/json" : path.endsWith(".md") ? "text/markdown"
+        : "application/octet-stream", null, null);
+  }
+
+  @Override
+  public byte[] readRecoveryFile(String projectId, String recoveryId, String path) {
+    PackagePaths.requireSafe(path);
+    byte[] stored = objects.get(PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId) + path);
+    if (stored == null || stored.length < ENCRYPTED_MARK.length
+        || !java.util.Arrays.equals(stored, 0, ENCRYPTED_MARK.length, ENCRYPTED_MARK, 0, ENCRYPTED_MARK.length)) {
+      return stored;
+    }
+    if (options.cipher() == null) {
+      throw new CheckpointStoreException.Corrupt("recovery " + recoveryId + " file " + path
+          + " is encrypted; set the same BMADFLOW_ENCRYPTION_KEY to read it");
+    }
+    return options.cipher().decrypt(java.util.Arrays.copyOfRange(stored, ENCRYPTED_MARK.length, stored.length),
+        "recoveries/" + recoveryId + "/" + path);
+  }
+
+  @Override
+  public List<String> recoveries(String projectId) {
+    String prefix = settings.prefix() + ProjectIds.requireValid(projectId) + "/docs/state/recoveries/";
+    return objects.childPrefixes(prefix, null).stream()
+        .map(p -> p.substring(prefix.length(), p.length() - 1))
+        .filter(io.bmadflow.workflows.recovery.RecoveryIds::isValid)
+        .sorted()
+        .toList();
+  }
+
+  @Override
+  public String projectOfRecovery(String recoveryId) {
+    io.bmadflow.workflows.recovery.RecoveryIds.requireValid(recoveryId);
+    for (String projectPrefix : objects.childPrefixes(settings.prefix(), null)) {
+      String project = projectPrefix.substring(settings.prefix().length(), projectPrefix.length() - 1);
+      if (ProjectIds.problem(project) == null
+          && objects.head(PackagePaths.recoveryPrefix(settings.prefix(), project, recoveryId) + "recovery-report.json")) {
+        return project;
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public String recoveryLocation(String projectId, String recoveryId) {
+    return "s3://" + settings.bucket() + "/" + PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId);
+  }
+
   @Override
   public void checkAccess() {
     objects.checkAccess();

@@ -35,7 +35,7 @@ public interface RecoveryActivities {
    * its state. Returns where, or why there is nothing to back up.
    */
   @ActivityMethod
-  String backup(String recoveryId, String projectId, List<String> files);
+  String backup(String recoveryId, String projectId, String checkpointId, List<String> files);
 
   /** Writes the checkpoint's version of these workspace files (path-checked, atomic). */
   @ActivityMethod

@@ -210,7 +210,7 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
       return;
     }
 
-    report.backup = timed("backup", () -> acts.backup(request.recoveryId(), projectId, plan.filesToWrite()), s -> s);
+    report.backup = timed("backup", () -> acts.backup(request.recoveryId(), projectId, choice.checkpointId(), plan.filesToWrite()), s -> s);
     String workspace = choice.workspace();
     if (filesOnly) {
       restoreFiles(projectId, choice, plan);
