@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * would break running workflows fails here. Wrap such changes in {@code Workflow.getVersion}.
  *
  * <p>To record new ones: {@code ./mvnw -B verify -Dtest=ProjectRunTest -Dsurefire.failIfNoSpecifiedTests=false
- * -Dbmadflow.recordHistories=$PWD/worker/src/test/resources/histories}, then commit them beside
+ * -Dbmadflow.recordHistories=$PWD/worker/src/test/resources/histories} (and {@code -Dtest=RecoveryTest} for a
+ * recovery workflow and a project restarted part way through a phase), then commit them beside
  * the old ones (keep the old ones: they are what running workflows look like).
  */
 class RecordedHistoriesTest {
@@ -30,7 +31,8 @@ class RecordedHistoriesTest {
     }
     assertTrue(histories.size() >= 6, "expected the project and its five phase histories in " + dir.toAbsolutePath());
     for (Path history : histories) {
-      WorkflowReplayer.replayWorkflowExecution(history.toFile(), ProjectWorkflowImpl.class, PhaseWorkflowImpl.class);
+      WorkflowReplayer.replayWorkflowExecution(history.toFile(), ProjectWorkflowImpl.class, PhaseWorkflowImpl.class,
+          io.bmadflow.workflows.recovery.RecoveryWorkflowImpl.class);
     }
   }
 }

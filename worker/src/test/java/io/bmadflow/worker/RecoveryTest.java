@@ -8,7 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.PackagePaths;
 import io.bmadflow.infra.json.PackageJson;
+import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
+import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
+import io.bmadflow.workflows.project.ProjectWorkflowImpl;
+import io.bmadflow.workflows.recovery.RecoveryIds;
+import io.bmadflow.workflows.recovery.RecoveryWorkflowImpl;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.testing.WorkflowReplayer;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.recovery.RecoveryReport;
 import io.bmadflow.workflows.recovery.ValidationCheck;
@@ -99,6 +106,25 @@ class RecoveryTest {
     StackFixture.CliResult shown = fixture.cli("recovery", "show", recoveryId);
     assertEquals(0, shown.code(), shown.err());
     assertTrue(shown.out().contains("# Recovery " + recoveryId + " of project " + PROJECT), shown.out());
+    replayAndRecord(List.of(RecoveryIds.workflowId(recoveryId), ProjectIds.workflowId(PROJECT)), "recovery-cold");
+  }
+
+  /**
+   * The recovery's history and the restarted project's (resumed part way through a phase) replay
+   * on the current code; with {@code -Dbmadflow.recordHistories=DIR} they are written there for
+   * {@link RecordedHistoriesTest}.
+   */
+  private static void replayAndRecord(List<String> workflowIds, String label) throws Exception {
+    String recordTo = System.getProperty("bmadflow.recordHistories");
+    for (String workflowId : workflowIds) {
+      WorkflowExecutionHistory history = fixture.temporal.client().fetchHistory(workflowId);
+      WorkflowReplayer.replayWorkflowExecution(history.toJson(false), ProjectWorkflowImpl.class, PhaseWorkflowImpl.class,
+          RecoveryWorkflowImpl.class);
+      if (recordTo != null) {
+        String kind = workflowId.startsWith("bmadflow-recovery-") ? "workflow" : "project";
+        Files.writeString(Path.of(recordTo).resolve(label + "-" + kind + ".json"), history.toJson(true));
+      }
+    }
   }
 
   @Test

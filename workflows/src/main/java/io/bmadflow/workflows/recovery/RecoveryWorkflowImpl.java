@@ -68,8 +68,17 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
         a -> "workflow " + a.workflowStatus() + ", " + a.checkpointsAvailable() + " checkpoint(s), "
             + a.failing().size() + " failing activit(ies)"
             + (a.storageOutageMillis() > 0 ? ", storage unreachable for " + a.storageOutageMillis() + " ms" : ""));
-    Selection selection = timed("strategy", () -> select(request, assessment),
-        s -> (s.strategy() == null ? "none" : s.strategy().wire()) + ": " + s.reason());
+    Selection selection;
+    try {
+      selection = timed("strategy", () -> select(request, assessment),
+          s -> (s.strategy() == null ? "none" : s.strategy().wire()) + ": " + s.reason());
+    } catch (ApplicationFailure refused) {
+      // The requested strategy does not fit the project's state: report why, change nothing.
+      Report report = new Report(request, assessment, new Selection(request.strategy(), "not assessed", "refused"), started);
+      report.error = refused.getOriginalMessage();
+      record("strategy", Workflow.currentTimeMillis(), "failed", report.error);
+      return finish(report);
+    }
 
     Report report = new Report(request, assessment, selection, started);
     if (selection.strategy() == null) {
