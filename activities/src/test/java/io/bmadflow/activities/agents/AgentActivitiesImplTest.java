@@ -16,6 +16,7 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestActivityEnvironment;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -110,6 +111,32 @@ class AgentActivitiesImplTest {
 
     assertEquals("ModelRefused", failure.getType());
     assertEquals("the model said no", failure.getOriginalMessage());
+  }
+
+  @Test
+  void aCancellationThatReachesTheRunnerThroughItsHeartbeatIsNotWrappedAsAnAgentFailure() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    AgentRunner heartbeating = (request, workspace, progress) -> {
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      try {
+        while (System.nanoTime() < deadline) {
+          progress.run();
+          Thread.sleep(50);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (RuntimeException e) {
+        seen.add(e.getClass().getSimpleName());
+        throw e;
+      }
+      throw new IllegalStateException("agent pm: never cancelled");
+    };
+    environment.requestCancelActivity();
+
+    AgentActivities activities = register(heartbeating);
+
+    assertThrows(CanceledFailure.class, () -> activities.runStep(REQUEST));
+    assertEquals(List.of("ActivityCanceledException"), seen);
   }
 
   @Test
