@@ -270,6 +270,42 @@ class RecoveryTest {
 
   @Test
   @Order(8)
+  void aFailingAgentIsMovedToItsFallbackByAHotRecoveryWithoutRestartingTheWorkflow() throws Exception {
+    worker.close();
+    // pm's primary runner always fails; its fallback is the built-in pm, used only when a recovery asks.
+    worker = fixture.worker("failing-pm", io.bmadflow.activities.agents.AgentRoster.fromEnvironment(Map.of(
+        "BMADFLOW_AGENT_COMMAND_PM", "/bin/false", "BMADFLOW_AGENT_FALLBACK_PM", "builtin",
+        "BMADFLOW_AGENT_FALLBACK_AFTER", "0"), new io.bmadflow.activities.agents.BuiltInAgentRunner(java.time.Duration.ZERO)));
+    Path hotWorkspace = dataDir.resolve("ws-hot");
+    fixture.start(PROJECT, hotWorkspace);
+    String run = fixture.client.status(PROJECT).runId();
+
+    RecoveryReport plan = null;
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (System.nanoTime() < deadline && (plan == null || !"hot".equals(plan.strategy()))) {
+      StackFixture.CliResult dry = fixture.cli("recover", "--project", PROJECT, "--dry-run", "--json");
+      plan = PackageJson.read(dry.out().getBytes(StandardCharsets.UTF_8), RecoveryReport.class);
+    }
+    assertEquals("hot", plan.strategy(), "the assessment never saw pm failing: " + plan.scenario());
+    assertTrue(plan.scenario().contains("agent failure: agent pm is failing"), plan.scenario());
+
+    StackFixture.CliResult result = fixture.cli("recover", "--project", PROJECT, "--json");
+    assertEquals(0, result.code(), result.out() + result.err());
+    RecoveryReport report = PackageJson.read(result.out().getBytes(StandardCharsets.UTF_8), RecoveryReport.class);
+    assertEquals("hot", report.strategy());
+    assertEquals(RecoveryReport.RECOVERED, report.outcome(), report.error());
+    assertTrue(report.resumedInMillis() >= 0);
+
+    ProjectSnapshot end = fixture.await(PROJECT).finalState();
+    assertEquals(run, fixture.client.status(PROJECT).runId(), "a hot recovery must not restart the workflow");
+    assertEquals(uninterrupted, Outcomes.withoutCheckpoints(end));
+    assertTrue(end.steps().stream().filter(s -> "pm".equals(s.agent()))
+        .allMatch(s -> s.executedBy().endsWith("(fallback)")), "pm's steps did not run on the fallback");
+    assertEquals(List.of("pm"), end.fallbackAgents());
+  }
+
+  @Test
+  @Order(9)
   void badRequestsAreRefusedBeforeAnythingRuns() {
     StackFixture.CliResult strategy = fixture.cli("recover", "--project", PROJECT, "--strategy", "lukewarm");
     assertEquals(2, strategy.code());

@@ -17,6 +17,11 @@ public final class Failures {
 
   /** A phase failed (an agent step ran out of attempts); the message names the step and the cause. */
   public static final String PHASE_FAILED = "BmadflowPhaseFailed";
+  /**
+   * An agent's runner failed (retryable); the message starts {@code agent <name>, step <index>: }
+   * so a recovery's failure assessment can name the agent.
+   */
+  public static final String AGENT_FAILED = "BmadflowAgentFailed";
 
   private Failures() {}
 }

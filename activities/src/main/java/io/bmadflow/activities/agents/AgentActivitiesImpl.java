@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class AgentActivitiesImpl implements AgentActivities {
   /** The type of the retryable failure of an agent step whose runner failed. */
-  public static final String AGENT_FAILED = "BmadflowAgentFailed";
+  public static final String AGENT_FAILED = Failures.AGENT_FAILED;
 
   private static final Logger log = LoggerFactory.getLogger(AgentActivitiesImpl.class);
 
