@@ -327,6 +327,37 @@ class RecoveryTest {
     assertFalse((hotOnCompleted.out() + hotOnCompleted.err()).isBlank());
   }
 
+  @Test
+  @Order(10)
+  void anInteractiveRecoveryWalksTheManualStepsAndAsksBeforeChangingAnything() throws Exception {
+    java.io.InputStream stdin = System.in;
+    try {
+      // Choose the suggested checkpoint, then decline: nothing changes.
+      System.setIn(new java.io.ByteArrayInputStream("\nn\n".getBytes(StandardCharsets.UTF_8)));
+      Map<String, String> before = s3Objects();
+      StackFixture.CliResult declined = fixture.cli("recover", "--project", PROJECT, "--interactive");
+      assertEquals(0, declined.code(), declined.out() + declined.err());
+      for (String step : List.of("== 1. Failure analysis", "== 2. Recovery planning", "== 3. Checkpoint selection",
+          "== 4. Recovery execution", "Work lost:", "Nothing was changed.")) {
+        assertTrue(declined.out().contains(step), step + " missing:\n" + declined.out());
+      }
+      assertEquals(before, s3Objects());
+
+      // Choose the second candidate and confirm: it is restored.
+      List<CheckpointSummary> all = fixture.store.list(PROJECT);
+      String second = all.get(all.size() - 2).checkpointId();
+      System.setIn(new java.io.ByteArrayInputStream("2\ny\n".getBytes(StandardCharsets.UTF_8)));
+      StackFixture.CliResult confirmed = fixture.cli("recover", "--project", PROJECT, "--interactive");
+      assertEquals(0, confirmed.code(), confirmed.out() + confirmed.err());
+      assertTrue(confirmed.out().contains("== 5. Workflow resumption and report"), confirmed.out());
+      assertTrue(confirmed.out().contains("Outcome: **recovered**"), confirmed.out());
+      assertTrue(confirmed.out().contains("- " + second + ", taken"), confirmed.out());
+      assertEquals("complete", fixture.await(PROJECT).finalState().phase());
+    } finally {
+      System.setIn(stdin);
+    }
+  }
+
   private static String sha(Map<String, Object> comparable) {
     return io.bmadflow.infra.checkpoint.Sha256.hex(comparable.toString().getBytes(StandardCharsets.UTF_8));
   }
