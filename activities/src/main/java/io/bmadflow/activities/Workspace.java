@@ -97,6 +97,29 @@ public final class Workspace {
     }
   }
 
+  /**
+   * Every file under a workspace directory by relative path ({@code /}-separated), with its
+   * SHA-256, leaving out bmadflow's own {@code .bmadflow/} folder (transcripts, probes): what
+   * drills and tests compare between runs. Empty when the directory does not exist.
+   */
+  public static java.util.SortedMap<String, String> digest(Path root) {
+    java.util.SortedMap<String, String> files = new java.util.TreeMap<>();
+    if (!Files.isDirectory(root)) {
+      return files;
+    }
+    try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.filter(Files::isRegularFile).toList()) {
+        String rel = root.relativize(p).toString().replace('\\', '/');
+        if (!rel.startsWith(".bmadflow/")) {
+          files.put(rel, Sha256.hex(Files.readAllBytes(p)));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the workspace " + root + ": " + e.getMessage(), e);
+    }
+    return files;
+  }
+
   /** Reads a file's bytes, or returns null when it does not exist. */
   public byte[] readIfExists(String relative) {
     Path path = resolve(relative);

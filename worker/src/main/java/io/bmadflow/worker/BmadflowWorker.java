@@ -80,7 +80,7 @@ public final class BmadflowWorker implements AutoCloseable {
     factory.newWorker(TaskQueues.CHECKPOINTS, built)
         .registerActivitiesImplementations(
             new CheckpointActivitiesImpl(store, options.workspaceRoot(), options.metrics()), notifications,
-            new RecoveryActivitiesImpl(temporal.client(), store, options.workspaceRoot(), options.name()));
+            new RecoveryActivitiesImpl(temporal.client(), store, options.workspaceRoot(), options.name(), options.metrics()));
     factory.start();
     return new BmadflowWorker(factory, options.name());
   }

@@ -71,9 +71,14 @@ public class DevCommand implements Callable<Integer> {
     out.println("# In a second terminal, paste these lines, then run e.g. ./bmadflow start --project my-app");
     env.forEach((k, v) -> out.printf("export %s=%s%n", k, shellQuote(v)));
     out.println();
+    io.bmadflow.infra.recovery.ReadinessExporter readiness =
+        io.bmadflow.infra.recovery.ReadinessExporter.start(session.store(), metrics, parent.services().env());
     out.println("Ctrl-C to stop.");
     out.flush();
     WorkerCommand.awaitShutdown(() -> {
+      if (readiness != null) {
+        readiness.close();
+      }
       worker.close();
       session.close();
       if (metrics != null) {

@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
       "Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE.",
       "S3: BMADFLOW_S3_ENDPOINT, BMADFLOW_S3_BUCKET, BMADFLOW_S3_PREFIX; credentials from the AWS default chain.",
       "Metrics: BMADFLOW_METRICS_PORT (default 9464, 0 any, off), BMADFLOW_METRICS_HOST (default 0.0.0.0).",
-      "Webhook: BMADFLOW_WEBHOOK_URL."
+      "Webhook: BMADFLOW_WEBHOOK_URL.",
+      "Readiness gauges: BMADFLOW_READINESS_INTERVAL_SECONDS (default 60, off), BMADFLOW_STORAGE_CAPACITY_BYTES."
     })
 public class WorkerCommand implements Callable<Integer> {
   @ParentCommand BmadflowCommand parent;
@@ -75,9 +76,14 @@ public class WorkerCommand implements Callable<Integer> {
     } else {
       out.printf("  webhook   %s%n", java.net.URI.create(env.get("BMADFLOW_WEBHOOK_URL").trim()).getHost());
     }
+    io.bmadflow.infra.recovery.ReadinessExporter readiness =
+        io.bmadflow.infra.recovery.ReadinessExporter.start(services.store(), metrics, env);
     out.println("Ctrl-C to stop.");
     out.flush();
     awaitShutdown(() -> {
+      if (readiness != null) {
+        readiness.close();
+      }
       worker.close();
       if (metrics != null) {
         metrics.close();

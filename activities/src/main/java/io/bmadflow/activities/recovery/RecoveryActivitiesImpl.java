@@ -80,12 +80,18 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
   private final CheckpointStore store;
   private final Path workspaceRoot;
   private final String workerName;
+  private final io.bmadflow.infra.metrics.BmadflowMetrics metrics;
 
-  public RecoveryActivitiesImpl(WorkflowClient temporal, CheckpointStore store, Path workspaceRoot, String workerName) {
+  /**
+   * @param metrics where recoveries are counted and timed, or null for nowhere
+   */
+  public RecoveryActivitiesImpl(WorkflowClient temporal, CheckpointStore store, Path workspaceRoot, String workerName,
+      io.bmadflow.infra.metrics.BmadflowMetrics metrics) {
     this.temporal = temporal;
     this.store = store;
     this.workspaceRoot = workspaceRoot;
     this.workerName = workerName;
+    this.metrics = metrics;
   }
 
   // ---- assessment ----------------------------------------------------------------------------
@@ -530,6 +536,10 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
     store.putRecoveryFile(report.projectId(), report.recoveryId(), RecoveryReports.JSON, PackageJson.write(report), false);
     store.putRecoveryFile(report.projectId(), report.recoveryId(), RecoveryReports.MARKDOWN,
         RecoveryReports.markdown(report).getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
+    if (metrics != null) {
+      metrics.recordRecovery(report.strategy() == null ? "none" : report.strategy(), report.outcome(),
+          (report.finishedAtMillis() - report.startedAtMillis()) / 1000.0);
+    }
     return store.recoveryLocation(report.projectId(), report.recoveryId());
   }
 

@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
       OperatorCommands.Resume.class,
       RecoveryCommands.Recover.class,
       RecoveryCommands.RecoveryCommand.class,
-      RecoveryCommands.Reset.class
+      RecoveryCommands.Reset.class,
+      ReadinessCommand.class
     })
 public class BmadflowCommand implements Runnable {
   public static final int OK = 0;

@@ -99,6 +99,21 @@ public interface CheckpointStore {
   /** The project that has a recovery with this id, or null. */
   String projectOfRecovery(String recoveryId);
 
+  /** The projects that have anything in the bucket (checkpoints or recoveries), sorted. */
+  List<String> projects();
+
+  /**
+   * Stores one file of a recovery drill run under {@code <prefix>_drills/<drill-run-id>/}
+   * (outside every project: {@code _} cannot start a project id).
+   */
+  void putDrillFile(String drillRunId, String path, byte[] bytes);
+
+  /** Reads one file of a drill run, or null. */
+  byte[] readDrillFile(String drillRunId, String path);
+
+  /** The ids of the stored drill runs, oldest first (they sort by time). */
+  List<String> drillRuns();
+
   /** Where a recovery's files are, for humans. */
   String recoveryLocation(String projectId, String recoveryId);
 

@@ -571,14 +571,51 @@ public final class S3CheckpointStore implements CheckpointStore {
   @Override
   public String projectOfRecovery(String recoveryId) {
     io.bmadflow.workflows.recovery.RecoveryIds.requireValid(recoveryId);
-    for (String projectPrefix : objects.childPrefixes(settings.prefix(), null)) {
-      String project = projectPrefix.substring(settings.prefix().length(), projectPrefix.length() - 1);
-      if (ProjectIds.problem(project) == null
-          && objects.head(PackagePaths.recoveryPrefix(settings.prefix(), project, recoveryId) + "recovery-report.json")) {
+    for (String project : projects()) {
+      if (objects.head(PackagePaths.recoveryPrefix(settings.prefix(), project, recoveryId) + "recovery-report.json")) {
         return project;
       }
     }
     return null;
+  }
+
+  @Override
+  public List<String> projects() {
+    return objects.childPrefixes(settings.prefix(), null).stream()
+        .map(p -> p.substring(settings.prefix().length(), p.length() - 1))
+        .filter(p -> ProjectIds.problem(p) == null)
+        .sorted()
+        .toList();
+  }
+
+  /** Drill run ids: {@code drill-YYYYMMDD-HHMMSS-<scenario>-<n>}. */
+  private static final java.util.regex.Pattern DRILL_RUN = java.util.regex.Pattern.compile("drill-\\d{8}-\\d{6}-[a-z-]{1,40}-\\d{1,6}");
+
+  private String drillKey(String drillRunId, String path) {
+    if (drillRunId == null || !DRILL_RUN.matcher(drillRunId).matches()) {
+      throw new IllegalArgumentException("drill run id '" + drillRunId + "' is not valid (drill-YYYYMMDD-HHMMSS-<scenario>-<n>)");
+    }
+    return settings.prefix() + "_drills/" + drillRunId + "/" + PackagePaths.requireSafe(path);
+  }
+
+  @Override
+  public void putDrillFile(String drillRunId, String path, byte[] bytes) {
+    objects.put(drillKey(drillRunId, path), bytes, path.endsWith(".json") ? "application/json" : "text/markdown", null, null);
+  }
+
+  @Override
+  public byte[] readDrillFile(String drillRunId, String path) {
+    return objects.get(drillKey(drillRunId, path));
+  }
+
+  @Override
+  public List<String> drillRuns() {
+    String prefix = settings.prefix() + "_drills/";
+    return objects.childPrefixes(prefix, null).stream()
+        .map(p -> p.substring(prefix.length(), p.length() - 1))
+        .filter(id -> DRILL_RUN.matcher(id).matches())
+        .sorted()
+        .toList();
   }
 
   @Override

@@ -42,6 +42,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code bmadflow_checkpoint_bytes_written_total{type,trigger}}: bytes uploaded by commits
  *   <li>{@code bmadflow_checkpoint_stored_bytes{project}}: the stored size of the project's newest
  *       checkpoint
+ *   <li>{@code bmadflow_recoveries_total{strategy,outcome}} and
+ *       {@code bmadflow_recovery_duration_seconds{strategy}} (a histogram): recoveries
+ *   <li>{@code bmadflow_recovery_tests_total{scenario,outcome}},
+ *       {@code bmadflow_drill_last_run_timestamp_seconds{scenario}},
+ *       {@code bmadflow_drill_last_result{scenario}}: recovery drills
+ *   <li>readiness per project: {@code bmadflow_recovery_points}, {@code
+ *       bmadflow_recovery_newest_point_age_seconds}, {@code bmadflow_recovery_capability_score},
+ *       {@code bmadflow_recovery_estimated_seconds{strategy}}, {@code
+ *       bmadflow_recovery_plan_age_seconds}; and {@code bmadflow_storage_capacity_bytes}
  * </ul>
  *
  * <p>Configuration: {@code BMADFLOW_METRICS_PORT} (default {@value #DEFAULT_PORT}, {@code 0} any
@@ -217,6 +226,72 @@ public final class BmadflowMetrics implements AutoCloseable {
           .register(registry);
       return value;
     });
+  }
+
+  // ---- recovery and readiness ----------------------------------------------------------------
+
+  private final Map<String, java.util.concurrent.atomic.AtomicReference<Double>> gauges = new ConcurrentHashMap<>();
+
+  /** A recovery finished: {@code bmadflow_recoveries_total} and {@code bmadflow_recovery_duration_seconds}. */
+  public void recordRecovery(String strategy, String outcome, double seconds) {
+    Counter.builder("bmadflow.recoveries")
+        .description("Recoveries by strategy and outcome (recovered, failed, planned, nothing-to-recover)")
+        .tags("strategy", tag(strategy), "outcome", tag(outcome))
+        .register(registry).increment();
+    if (!"planned".equals(outcome)) {
+      Timer.builder("bmadflow.recovery.duration")
+          .description("How long recoveries took, from initiation to their report")
+          .tag("strategy", tag(strategy))
+          .publishPercentileHistogram()
+          .register(registry).record(Duration.ofMillis(Math.round(seconds * 1000)));
+    }
+  }
+
+  /** A recovery drill ran: {@code bmadflow_recovery_tests_total} and the drill gauges. */
+  public void recordRecoveryTest(String scenario, boolean passed, long finishedAtEpochSeconds) {
+    Counter.builder("bmadflow.recovery.tests")
+        .description("Recovery drills by scenario and outcome (passed, failed)")
+        .tags("scenario", tag(scenario), "outcome", passed ? "passed" : "failed")
+        .register(registry).increment();
+    gauge("bmadflow.drill.last.run.timestamp.seconds", "When the scenario's last drill finished (Unix seconds)",
+        finishedAtEpochSeconds, "scenario", tag(scenario));
+    gauge("bmadflow.drill.last.result", "1 when the scenario's last drill recovered with nothing lost, else 0",
+        passed ? 1 : 0, "scenario", tag(scenario));
+  }
+
+  /** The recovery readiness indicators of one project; see {@code ReadinessCalculator}. */
+  public void recordReadiness(String project, int recoveryPoints, double newestAgeSeconds, double score,
+      Map<String, Double> estimatedSeconds, double planAgeSeconds) {
+    gauge("bmadflow.recovery.points", "Verified checkpoints the project can be recovered to", recoveryPoints, "project", project);
+    if (newestAgeSeconds >= 0) {
+      gauge("bmadflow.recovery.newest.point.age.seconds", "Age of the project's newest verified checkpoint",
+          newestAgeSeconds, "project", project);
+    }
+    gauge("bmadflow.recovery.capability.score", "Recovery capability score, 0-100 (see docs/monitoring.md)", score,
+        "project", project);
+    estimatedSeconds.forEach((strategy, seconds) -> gauge("bmadflow.recovery.estimated.seconds",
+        "Estimated recovery time by strategy", seconds, "project", project, "strategy", tag(strategy)));
+    if (planAgeSeconds >= 0) {
+      gauge("bmadflow.recovery.plan.age.seconds", "Time since the project's recovery was last exercised (a recovery or a passed drill)",
+          planAgeSeconds, "project", project);
+    }
+  }
+
+  /** The storage capacity checkpoints may use ({@code BMADFLOW_STORAGE_CAPACITY_BYTES}), for the capacity alert. */
+  public void recordStorageCapacity(long bytes) {
+    gauge("bmadflow.storage.capacity.bytes", "Capacity of the checkpoint storage, as configured", bytes);
+  }
+
+  private void gauge(String name, String description, double value, String... tags) {
+    String key = name + java.util.Arrays.toString(tags);
+    gauges.computeIfAbsent(key, k -> {
+      java.util.concurrent.atomic.AtomicReference<Double> holder = new java.util.concurrent.atomic.AtomicReference<>(0.0);
+      Gauge.builder(name, holder, java.util.concurrent.atomic.AtomicReference::get)
+          .description(description)
+          .tags(tags)
+          .register(registry);
+      return holder;
+    }).set(value);
   }
 
   private static String tag(String value) {
