@@ -18,6 +18,7 @@ public final class Main {
     cli.addSubcommand("worker", new WorkerCommand());
     cli.addSubcommand("dev", new DevCommand());
     cli.addSubcommand("demo", new DemoCommand());
+    cli.addSubcommand("drill", new io.bmadflow.worker.drills.DrillCommand());
     return cli;
   }
 

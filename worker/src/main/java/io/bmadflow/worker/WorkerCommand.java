@@ -115,7 +115,7 @@ public class WorkerCommand implements Callable<Integer> {
   }
 
   /** Blocks until Ctrl-C or SIGTERM, then runs the cleanup before the JVM exits. */
-  static void awaitShutdown(Runnable cleanup) throws InterruptedException {
+  public static void awaitShutdown(Runnable cleanup) throws InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     CountDownLatch cleaned = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -126,7 +126,7 @@ public final class ActivityProfiles {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.CHECKPOINTS)
         .setStartToCloseTimeout(Duration.ofMinutes(15))
-        .setHeartbeatTimeout(Duration.ofSeconds(30))
+        .setHeartbeatTimeout(Duration.ofSeconds(10))
         .setRetryOptions(
             RetryOptions.newBuilder()
                 .setInitialInterval(Duration.ofMillis(500))

@@ -1,6 +1,6 @@
 package io.bmadflow.workflows;
 
-/** The task queues bmadflow workers poll; every worker polls all three. */
+/** The task queues bmadflow workers poll; every worker polls the first three. */
 public final class TaskQueues {
   /** Project, phase, recovery and drill workflows. */
   public static final String ORCHESTRATION = "bmadflow-orchestration";
@@ -8,6 +8,8 @@ public final class TaskQueues {
   public static final String AGENTS = "bmadflow-agents";
   /** Checkpoint capture, storage and verification against S3. */
   public static final String CHECKPOINTS = "bmadflow-checkpoints";
+  /** The drill schedule's own queue, polled only by the process running {@code bmadflow drill --every}. */
+  public static final String DRILLS = "bmadflow-drills";
 
   private TaskQueues() {}
 }

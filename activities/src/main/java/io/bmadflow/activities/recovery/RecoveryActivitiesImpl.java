@@ -186,6 +186,11 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
 
   @Override
   public CheckpointChoice chooseCheckpoint(String projectId, String checkpointId, Long atMillis) {
+    // Verifying and hashing can take longer than the heartbeat timeout: heartbeat from the side.
+    return Heartbeats.during(() -> choose(projectId, checkpointId, atMillis));
+  }
+
+  private CheckpointChoice choose(String projectId, String checkpointId, Long atMillis) {
     ProjectIds.requireValid(projectId);
     List<String> candidates = new ArrayList<>();
     String why;
@@ -210,7 +215,6 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
     }
     List<CheckpointChoice.Skipped> skipped = new ArrayList<>();
     for (String id : candidates) {
-      Activity.getExecutionContext().heartbeat(id);
       String problem;
       ProjectSnapshot state = null;
       CheckpointMetadata metadata = null;
@@ -254,6 +258,11 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
 
   @Override
   public RestorePlan planRestore(String projectId, String checkpointId, List<String> components, List<String> files) {
+    // Verifying and hashing can take longer than the heartbeat timeout: heartbeat from the side.
+    return Heartbeats.during(() -> plan(projectId, checkpointId, components, files));
+  }
+
+  private RestorePlan plan(String projectId, String checkpointId, List<String> components, List<String> files) {
     ProjectSnapshot state = snapshot(projectId, checkpointId);
     Workspace workspace = workspace(projectId, state);
     Map<String, String> inPackage = workspaceFiles(projectId, checkpointId);
@@ -413,12 +422,13 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
   @Override
   public ValidationCheck check(String name, String projectId, String checkpointId) {
     long t0 = System.nanoTime();
-    ValidationCheck check;
-    try {
-      check = runCheck(name, projectId, checkpointId);
-    } catch (RuntimeException e) {
-      check = new ValidationCheck(name, false, 0, rootMessage(e));
-    }
+    ValidationCheck check = Heartbeats.during(() -> {
+      try {
+        return runCheck(name, projectId, checkpointId);
+      } catch (RuntimeException e) {
+        return new ValidationCheck(name, false, 0, rootMessage(e));
+      }
+    });
     return check.withDuration((System.nanoTime() - t0) / 1_000_000);
   }
 
