@@ -57,9 +57,9 @@ import software.amazon.awssdk.services.s3.S3Client;
  * traffic; the drill's own client (the operator's side) talks to both directly.
  *
  * <p>The verdict: the recovered project must finish with the same state ({@link ProjectOutcome})
- * and the same workspace files as an uninterrupted run of the same definition, measured once per
- * runner (project ids are replaced by a placeholder, since the built-in agents write theirs into
- * the files). Anything else is a failure, with the first difference as evidence.
+ * and the same workspace files as an uninterrupted run of the same project, which the drill runs
+ * first (same id, its own workspace; its checkpoints are then deleted so that no recovery can use
+ * them). Anything else is a failure, with the first difference as evidence.
  */
 public final class DrillRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DrillRunner.class);
@@ -93,8 +93,6 @@ public final class DrillRunner implements AutoCloseable {
   private final Random random;
   private BmadflowWorker worker;
   private int workers;
-  private String baselineOutcome;
-  private SortedMap<String, String> baselineWorkspace;
 
   private DrillRunner(Options options, DevStackSession session, FaultProxy temporalProxy, FaultProxy s3Proxy,
       CheckpointStore reports, BmadflowMetrics metrics) {
@@ -168,12 +166,12 @@ public final class DrillRunner implements AutoCloseable {
 
   /** One drill: inject the scenario's fault, recover, compare, store the report. */
   public DrillReport run(DrillScenario scenario, int n) {
-    baseline();
     long started = System.currentTimeMillis();
     String runId = "drill-" + STAMP.format(Instant.ofEpochMilli(started)) + "-" + scenario.wire() + "-" + n;
-    String project = projectId(scenario.wire().substring(0, scenario.wire().indexOf('-')) + "-" + n + "-" + (started % 100_000));
+    String project = projectId(scenario.wire().substring(0, scenario.wire().indexOf('-')) + "-" + n + "-" + Long.toString(started, 36));
     Drill drill = new Drill(runId, scenario, project);
     try {
+      baseline(drill);
       switch (scenario) {
         case SINGLE_AGENT_FAILURE -> agentFailure(drill, 1);
         case MULTIPLE_AGENT_FAILURE -> agentFailure(drill, 2);
@@ -387,12 +385,12 @@ public final class DrillRunner implements AutoCloseable {
       d.evidence.add("the project did not finish: " + rootMessage(e));
       return false;
     }
-    String outcome = normalized(ProjectOutcome.of(end), d.project);
-    String difference = ProjectOutcome.firstDifference(Map.of("state", baselineOutcome), Map.of("state", outcome));
+    String difference = ProjectOutcome.firstDifference(d.baselineOutcome, ProjectOutcome.of(end));
     if (difference != null) {
       d.evidence.add("the final state differs from an uninterrupted run's: " + difference);
     }
-    SortedMap<String, String> files = workspace(d.workspace, d.project);
+    SortedMap<String, String> files = Workspace.digest(d.workspace);
+    SortedMap<String, String> baselineWorkspace = d.baselineWorkspace;
     if (!files.equals(baselineWorkspace)) {
       List<String> different = new ArrayList<>();
       baselineWorkspace.forEach((path, sha) -> {
@@ -406,21 +404,19 @@ public final class DrillRunner implements AutoCloseable {
     return difference == null && files.equals(baselineWorkspace);
   }
 
-  /** The uninterrupted run every drill is compared with, once per runner. */
-  private synchronized void baseline() {
-    if (baselineOutcome != null) {
-      return;
-    }
-    String project = projectId("baseline");
-    Path workspace = options.dataDir().resolve("workspaces").resolve(project);
-    client.start(new ProjectRequest(project, definition, workspace.toString()));
-    try {
-      ProjectSnapshot end = client.awaitResult(project, options.finishTimeout()).finalState();
-      baselineOutcome = normalized(ProjectOutcome.of(end), project);
-      baselineWorkspace = workspace(workspace, project);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("the drills' uninterrupted baseline run did not finish within "
-          + options.finishTimeout().toSeconds() + " s", e);
+  /**
+   * The uninterrupted run the drill is compared with: the same project id (the built-in agents
+   * write it into the files), its own workspace; its checkpoints and registry are deleted after,
+   * so no recovery of the drill can pick them.
+   */
+  private void baseline(Drill d) throws TimeoutException {
+    Path workspace = d.workspace.resolveSibling(d.project + "-baseline");
+    client.start(new ProjectRequest(d.project, definition, workspace.toString()));
+    ProjectSnapshot end = client.awaitResult(d.project, options.finishTimeout()).finalState();
+    d.baselineOutcome = ProjectOutcome.of(end);
+    d.baselineWorkspace = Workspace.digest(workspace);
+    for (String key : keys(session.stack().s3Settings().prefix() + d.project + "/")) {
+      session.s3().deleteObject(b -> b.bucket(DevStack.BUCKET).key(key));
     }
   }
 
@@ -491,26 +487,6 @@ public final class DrillRunner implements AutoCloseable {
     return keys;
   }
 
-  private static String normalized(Map<String, Object> outcome, String project) {
-    Map<String, Object> copy = new java.util.LinkedHashMap<>(outcome);
-    // Artifact hashes cover file bodies that name the project; the workspace comparison covers them.
-    copy.put("artifacts", new java.util.TreeSet<>(((Map<?, ?>) outcome.get("artifacts")).keySet()));
-    return copy.toString().replace(project, "<project>");
-  }
-
-  private static SortedMap<String, String> workspace(Path root, String project) {
-    SortedMap<String, String> out = new TreeMap<>();
-    for (String path : Workspace.digest(root).keySet()) {
-      try {
-        String body = Files.readString(root.resolve(path), StandardCharsets.UTF_8).replace(project, "<project>");
-        out.put(path, io.bmadflow.infra.checkpoint.Sha256.hex(body.getBytes(StandardCharsets.UTF_8)));
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    return out;
-  }
-
   private static String rootMessage(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null) {
@@ -551,6 +527,8 @@ public final class DrillRunner implements AutoCloseable {
     final List<String> evidence = new ArrayList<>();
     long recoveryMillis;
     boolean passed;
+    Map<String, Object> baselineOutcome;
+    SortedMap<String, String> baselineWorkspace;
     private final long started = System.nanoTime();
 
     Drill(String runId, DrillScenario scenario, String project) {
