@@ -358,6 +358,31 @@ class RecoveryTest {
     }
   }
 
+  @Test
+  @Order(11)
+  void readinessReportsThePointsTheEstimatesAndTheScore() throws Exception {
+    StackFixture.CliResult human = fixture.cli("readiness", "--project", PROJECT);
+    assertEquals(0, human.code(), human.err());
+    assertTrue(human.out().contains("Recovery readiness of project " + PROJECT + ": score"), human.out());
+    assertTrue(human.out().contains("recovery time estimates"), human.out());
+
+    StackFixture.CliResult json = fixture.cli("readiness", "--project", PROJECT, "--json");
+    assertEquals(0, json.code(), json.err());
+    io.bmadflow.infra.recovery.Readiness r = PackageJson.read(json.out().getBytes(StandardCharsets.UTF_8),
+        io.bmadflow.infra.recovery.Readiness.class);
+    assertEquals(fixture.store.list(PROJECT).stream().filter(c -> "passed".equals(c.validationStatus())).count(),
+        r.recoveryPoints());
+    assertTrue(r.newestPointAgeSeconds() >= 0 && r.newestPointAgeSeconds() < 600, "age " + r.newestPointAgeSeconds());
+    assertTrue(r.estimatedSeconds().containsKey("cold"), r.estimatedSeconds().toString());
+    assertEquals("the project's recoveries", r.estimateSource());
+    assertTrue(r.planAgeSeconds() >= 0 && r.planAgeSeconds() < 600);
+    assertEquals(0, r.drillsRun());
+    double sum = r.scoreParts().stream().mapToDouble(io.bmadflow.infra.recovery.Readiness.ScorePart::points).sum();
+    assertEquals(Math.round(sum * 10) / 10.0, r.score(), 0.001);
+    // Points, depth, freshness and a cold estimate within target; no drills: 30 + 10 + ~20 + 0 + 0 + 10.
+    assertTrue(r.score() > 65 && r.score() <= 70, "score " + r.score());
+  }
+
   private static String sha(Map<String, Object> comparable) {
     return io.bmadflow.infra.checkpoint.Sha256.hex(comparable.toString().getBytes(StandardCharsets.UTF_8));
   }

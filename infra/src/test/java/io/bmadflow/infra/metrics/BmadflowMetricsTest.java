@@ -23,6 +23,34 @@ class BmadflowMetricsTest {
   }
 
   @Test
+  void recoveriesDrillsAndReadinessAreServedUnderTheNamesTheAlertsUse() throws Exception {
+    try (BmadflowMetrics metrics = BmadflowMetrics.start("127.0.0.1", 0)) {
+      metrics.recordRecovery("cold", "recovered", 2.5);
+      metrics.recordRecovery("cold", "planned", 0.2);
+      metrics.recordRecoveryTest("state-corruption", true, 1_700_000_000L);
+      metrics.recordRecoveryTest("state-corruption", false, 1_700_000_100L);
+      metrics.recordReadiness("my-app", 4, 120.0, 77.5, Map.of("cold", 3.0, "hot", 0.5), 600.0);
+      metrics.recordReadiness("my-app", 5, 10.0, 80.0, Map.of("cold", 2.0), 30.0);
+      metrics.recordStorageCapacity(1_000_000_000L);
+      String body = get(metrics.url()).body();
+      assertTrue(body.contains("bmadflow_recoveries_total{outcome=\"recovered\",strategy=\"cold\"} 1.0"), body);
+      assertTrue(body.contains("bmadflow_recoveries_total{outcome=\"planned\",strategy=\"cold\"} 1.0"), body);
+      assertTrue(body.contains("bmadflow_recovery_duration_seconds_count{strategy=\"cold\"} 1"), "a dry run is not timed: " + body);
+      assertTrue(body.contains("bmadflow_recovery_duration_seconds_bucket{strategy=\"cold\""), body);
+      assertTrue(body.contains("bmadflow_recovery_tests_total{outcome=\"passed\",scenario=\"state-corruption\"} 1.0"), body);
+      assertTrue(body.contains("bmadflow_recovery_tests_total{outcome=\"failed\",scenario=\"state-corruption\"} 1.0"), body);
+      assertTrue(body.contains("bmadflow_drill_last_result{scenario=\"state-corruption\"} 0.0"), body);
+      assertTrue(body.contains("bmadflow_drill_last_run_timestamp_seconds{scenario=\"state-corruption\"} 1.7000001E9"), body);
+      assertTrue(body.contains("bmadflow_recovery_points{project=\"my-app\"} 5.0"), "the newest value wins: " + body);
+      assertTrue(body.contains("bmadflow_recovery_newest_point_age_seconds{project=\"my-app\"} 10.0"), body);
+      assertTrue(body.contains("bmadflow_recovery_capability_score{project=\"my-app\"} 80.0"), body);
+      assertTrue(body.contains("bmadflow_recovery_estimated_seconds{project=\"my-app\",strategy=\"cold\"} 2.0"), body);
+      assertTrue(body.contains("bmadflow_recovery_plan_age_seconds{project=\"my-app\"} 30.0"), body);
+      assertTrue(body.contains("bmadflow_storage_capacity_bytes 1.0E9"), body);
+    }
+  }
+
+  @Test
   void recordedCheckpointsAreServedAtMetricsWithTheirTags() throws Exception {
     try (BmadflowMetrics metrics = BmadflowMetrics.start("127.0.0.1", 0)) {
       assertTrue(metrics.port() > 0);
