@@ -112,6 +112,11 @@ public class DemoCommand implements Callable<Integer> {
         }
         out.printf("stored at s3://%s/%s/docs/state/checkpoints/ = %s%n", DevStack.BUCKET, projectId,
             stack.dataDir().resolve("s3").resolve(DevStack.BUCKET).resolve(projectId).resolve("docs/state/checkpoints"));
+        io.bmadflow.infra.recovery.Readiness readiness =
+            new io.bmadflow.infra.recovery.ReadinessCalculator(store).compute(projectId, java.time.Instant.now(), null);
+        out.printf("%nrecovery readiness: score %.1f / 100 with %d recovery points, %s (`bmadflow readiness --project %s`)%n",
+            readiness.score(), readiness.recoveryPoints(), readiness.drillsRun() == 0 ? "no drills yet"
+                : readiness.drillsPassed() + " of " + readiness.drillsRun() + " drills passed", projectId);
         out.printf("demo finished in %.1f s%n", (System.nanoTime() - demoStart) / 1e9);
         out.flush();
         return allVerified ? BmadflowCommand.OK : BmadflowCommand.FAILED;

@@ -258,8 +258,14 @@ class RecoveryTest {
   @Test
   @Order(7)
   void resetFallsBackToColdRecoveryWhereTheServerCannotReset() throws Exception {
+    // An earlier checkpoint that verifies (test 2 corrupted one, somewhere among the older ones).
     List<CheckpointSummary> checkpoints = fixture.store.list(PROJECT);
-    String target = checkpoints.get(checkpoints.size() - 3).checkpointId();
+    String target = null;
+    for (int i = checkpoints.size() - 3; i >= 0 && target == null; i--) {
+      if (fixture.store.verify(PROJECT, checkpoints.get(i).checkpointId()).ok()) {
+        target = checkpoints.get(i).checkpointId();
+      }
+    }
     StackFixture.CliResult result = fixture.cli("reset", "--project", PROJECT, "--checkpoint", target);
     assertEquals(0, result.code(), result.out() + result.err());
     assertTrue(result.out().contains("Falling back to a cold recovery from checkpoint " + target), result.out());

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The monitoring files under {@code monitoring/} hold together: promtool accepts the alerting
+ * The monitoring files under {@code infra/monitoring/} hold together: promtool accepts the alerting
  * rules and their unit tests pass, every alert is documented and tested, and the Grafana dashboard
  * is JSON whose queries are PromQL over bmadflow's metrics only.
  *
@@ -40,9 +40,9 @@ import org.junit.jupiter.api.io.TempDir;
  * to this module's directory, the working directory of Maven's test run.
  */
 class MonitoringRulesTest {
-  private static final Path RULES = Path.of("../monitoring/prometheus/bmadflow-alerts.yml");
-  private static final Path RULE_TESTS = Path.of("../monitoring/prometheus/bmadflow-alerts.test.yml");
-  private static final Path DASHBOARD = Path.of("../monitoring/grafana/bmadflow-dashboard.json");
+  private static final Path RULES = Path.of("monitoring/prometheus/bmadflow-alerts.yml");
+  private static final Path RULE_TESTS = Path.of("monitoring/prometheus/bmadflow-alerts.test.yml");
+  private static final Path DASHBOARD = Path.of("monitoring/grafana/bmadflow-dashboard.json");
   private static final Path DOCS = Path.of("../docs/monitoring.md");
   private static final long PROMTOOL_TIMEOUT_SECONDS = 600;
 

@@ -267,6 +267,7 @@ public final class DrillRunner implements AutoCloseable {
         + newest + " overwritten");
     lose(d);
     recover(d, RecoveryStrategy.AUTO, List.of());
+    resumeIfPaused(d);
   }
 
   /** S3 is unreachable for the workers, the workflow is lost, and the recovery starts in the outage. */
@@ -329,6 +330,7 @@ public final class DrillRunner implements AutoCloseable {
       d.fault("newest checkpoint " + newest + " deleted");
       lose(d);
       recover(d, RecoveryStrategy.AUTO, List.of());
+      resumeIfPaused(d);
     }
   }
 
@@ -345,6 +347,21 @@ public final class DrillRunner implements AutoCloseable {
     Thread.sleep(500);
     List<CheckpointSummary> all = session.store().list(d.project);
     return all.get(all.size() - 1).checkpointId();
+  }
+
+  /**
+   * The drill paused the project to inject its fault, and a checkpoint taken meanwhile recorded the
+   * pause, which a recovery faithfully restores: the operator resumes it, as after any pause.
+   */
+  private void resumeIfPaused(Drill d) {
+    try {
+      if (options.recovery() && client.state(d.project).paused()) {
+        client.resume(d.project, "drill " + d.runId + ": the pause was the drill's");
+        d.fault("the project was restored paused (as checkpointed); the drill resumed it");
+      }
+    } catch (RuntimeException e) {
+      d.evidence.add("could not resume the recovered project: " + rootMessage(e));
+    }
   }
 
   /** The workflow's state is lost: its run is terminated (a corrupted or deleted history). */
