@@ -24,4 +24,16 @@ public final class Failures {
   public static final String AGENT_FAILED = "BmadflowAgentFailed";
 
   private Failures() {}
+
+  /**
+   * The innermost cause's own message: what the agent, activity or server said, without the
+   * wrappers Temporal adds around it (an {@code ApplicationFailure}'s original message).
+   */
+  public static String rootMessage(Throwable failure) {
+    Throwable t = failure;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(t.getMessage());
+  }
 }

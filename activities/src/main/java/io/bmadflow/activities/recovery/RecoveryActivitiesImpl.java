@@ -145,26 +145,11 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
     if ("FAILED".equals(status) || "TERMINATED".equals(status) || "TIMED_OUT".equals(status)) {
       failure = closingFailure(workflowId, runId);
     }
-    List<Assessment.FailingActivity> failing = new ArrayList<>();
-    for (PendingActivityInfo pending : described.getPendingActivitiesList()) {
-      if (pending.getAttempt() > 1 || pending.hasLastFailure()) {
-        String message = pending.hasLastFailure() ? pending.getLastFailure().getMessage() : null;
-        Matcher m = message == null ? null : FAILING_AGENT.matcher(message);
-        failing.add(new Assessment.FailingActivity(pending.getActivityType().getName(), pending.getAttempt(),
-            m != null && m.find() ? m.group(1) : null, message));
-      }
-    }
-    // Children (the running phase) fail too: look at its pending activities.
+    List<Assessment.FailingActivity> failing = new ArrayList<>(failing(described));
+    // Agent steps run in the phase workflows, the project's children: look at theirs too.
     for (var child : described.getPendingChildrenList()) {
       try {
-        for (PendingActivityInfo pending : describe(child.getWorkflowId()).getPendingActivitiesList()) {
-          if (pending.getAttempt() > 1 || pending.hasLastFailure()) {
-            String message = pending.hasLastFailure() ? pending.getLastFailure().getMessage() : null;
-            Matcher m = message == null ? null : FAILING_AGENT.matcher(message);
-            failing.add(new Assessment.FailingActivity(pending.getActivityType().getName(), pending.getAttempt(),
-                m != null && m.find() ? m.group(1) : null, message));
-          }
-        }
+        failing.addAll(failing(describe(child.getWorkflowId())));
       } catch (StatusRuntimeException e) {
         notes.add("phase workflow " + child.getWorkflowId() + " could not be described: " + e.getStatus().getCode());
       }
@@ -174,12 +159,26 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
       try {
         state = project(projectId).state();
       } catch (RuntimeException e) {
-        notes.add("the workflow did not answer a state query: " + rootMessage(e));
+        notes.add("the workflow did not answer a state query: " + Failures.rootMessage(e));
       }
     }
     return new Assessment(status, runId, failure, state == null ? null : state.phase(),
         state == null ? -1 : state.stepsCompleted(), state != null && state.paused(),
         state == null ? null : state.workspace(), failing, checkpoints.size(), newest(checkpoints), outage, attempts, notes);
+  }
+
+  /** A workflow's pending activities that have failed at least once, with the agent their failure names. */
+  private static List<Assessment.FailingActivity> failing(DescribeWorkflowExecutionResponse described) {
+    List<Assessment.FailingActivity> out = new ArrayList<>();
+    for (PendingActivityInfo pending : described.getPendingActivitiesList()) {
+      if (pending.getAttempt() > 1 || pending.hasLastFailure()) {
+        String message = pending.hasLastFailure() ? pending.getLastFailure().getMessage() : null;
+        Matcher m = message == null ? null : FAILING_AGENT.matcher(message);
+        out.add(new Assessment.FailingActivity(pending.getActivityType().getName(), pending.getAttempt(),
+            m != null && m.find() ? m.group(1) : null, message));
+      }
+    }
+    return out;
   }
 
   // ---- selection -----------------------------------------------------------------------------
@@ -320,7 +319,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
         current = "the workflow's state (" + now.stepsCompleted() + " steps)";
       } catch (RuntimeException e) {
         // No workflow to ask (a lost cluster) or it does not answer: back up the files only.
-        log.info("recovery {}: no workflow state to back up: {}", recoveryId, rootMessage(e));
+        log.info("recovery {}: no workflow state to back up: {}", recoveryId, Failures.rootMessage(e));
       }
       for (String path : files) {
         byte[] bytes = workspace.readIfExists(path);
@@ -402,7 +401,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
     try {
       return project(projectId).restoreComponents(restore);
     } catch (WorkflowUpdateException e) {
-      throw ApplicationFailure.newNonRetryableFailure("project " + projectId + " refused the restore: " + rootMessage(e),
+      throw ApplicationFailure.newNonRetryableFailure("project " + projectId + " refused the restore: " + Failures.rootMessage(e),
           Failures.INVALID_INPUT);
     }
   }
@@ -413,7 +412,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
       return project(projectId).replaceAgent(agent);
     } catch (WorkflowUpdateException e) {
       throw ApplicationFailure.newNonRetryableFailure("project " + projectId + " refused to replace agent " + agent + ": "
-          + rootMessage(e), Failures.INVALID_INPUT);
+          + Failures.rootMessage(e), Failures.INVALID_INPUT);
     }
   }
 
@@ -426,7 +425,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
       try {
         return runCheck(name, projectId, checkpointId);
       } catch (RuntimeException e) {
-        return new ValidationCheck(name, false, 0, rootMessage(e));
+        return new ValidationCheck(name, false, 0, Failures.rootMessage(e));
       }
     });
     return check.withDuration((System.nanoTime() - t0) / 1_000_000);
@@ -579,7 +578,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
       }
       return last.getEventType().name();
     } catch (RuntimeException e) {
-      return "unknown (" + rootMessage(e) + ")";
+      return "unknown (" + Failures.rootMessage(e) + ")";
     }
   }
 
@@ -660,13 +659,6 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
     return items.size() <= 5 ? String.join(", ", items) : String.join(", ", items.subList(0, 5)) + " and " + (items.size() - 5) + " more";
   }
 
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(t.getMessage());
-  }
 
   private static void sleep(long millis) {
     try {

@@ -19,6 +19,7 @@ import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.recovery.DrillReport;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.worker.BmadflowWorker;
+import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
 import io.bmadflow.workflows.project.ComponentRestore;
@@ -360,7 +361,7 @@ public final class DrillRunner implements AutoCloseable {
         d.fault("the project was restored paused (as checkpointed); the drill resumed it");
       }
     } catch (RuntimeException e) {
-      d.evidence.add("could not resume the recovered project: " + rootMessage(e));
+      d.evidence.add("could not resume the recovered project: " + Failures.rootMessage(e));
     }
   }
 
@@ -399,7 +400,7 @@ public final class DrillRunner implements AutoCloseable {
       d.evidence.add("the project did not finish within " + options.finishTimeout().toSeconds() + " s: " + lastState(d.project));
       return false;
     } catch (RuntimeException e) {
-      d.evidence.add("the project did not finish: " + rootMessage(e));
+      d.evidence.add("the project did not finish: " + Failures.rootMessage(e));
       return false;
     }
     String difference = ProjectOutcome.firstDifference(d.baselineOutcome, ProjectOutcome.of(end));
@@ -494,7 +495,7 @@ public final class DrillRunner implements AutoCloseable {
       return "phase " + s.phase() + ", " + s.stepsCompleted() + " steps completed, step '" + s.step() + "'"
           + (s.paused() ? ", paused" : "");
     } catch (RuntimeException e) {
-      return "no state (" + rootMessage(e) + ")";
+      return "no state (" + Failures.rootMessage(e) + ")";
     }
   }
 
@@ -504,13 +505,6 @@ public final class DrillRunner implements AutoCloseable {
     return keys;
   }
 
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return String.valueOf(t.getMessage());
-  }
 
   private static void sleep(long millis) {
     try {

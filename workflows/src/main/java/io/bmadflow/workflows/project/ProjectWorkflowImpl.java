@@ -180,7 +180,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
                     List.copyOf(fallbackAgents)));
       } catch (ChildWorkflowFailure e) {
         throw ApplicationFailure.newNonRetryableFailure(
-            "project " + projectId + ": phase " + phase + " failed after step '" + step + "': " + rootCause(e)
+            "project " + projectId + ": phase " + phase + " failed after step '" + step + "': " + Failures.rootMessage(e)
                 + ". Fix the cause, then recover from the last checkpoint", Failures.PHASE_FAILED);
       }
       // Every step signal is in history before the child's completion; wait until all are applied.
@@ -228,14 +228,6 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     phase = "starting";
   }
 
-  /** The innermost failure's own message: what the agent or activity said. */
-  private static String rootCause(Throwable failure) {
-    Throwable t = failure;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(t.getMessage());
-  }
 
   private void restore(ProjectSnapshot carried) {
     phase = carried.phase();

@@ -93,7 +93,7 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
       }
     } catch (TemporalFailure e) {
       report.outcome = RecoveryReport.FAILED;
-      report.error = "stage " + stage + ": " + message(e);
+      report.error = "stage " + stage + ": " + Failures.rootMessage(e);
       record(stage, Workflow.currentTimeMillis(), "failed", report.error);
       log.error("recovery {} of project {} failed at {}: {}", request.recoveryId(), projectId, stage, report.error);
     }
@@ -334,7 +334,7 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
               + " agents served) task queues answer");
     } catch (ActivityFailure e) {
       communication = new ValidationCheck(ValidationCheck.COMMUNICATION, false, 0,
-          "a task queue has no worker answering: " + message(e));
+          "a task queue has no worker answering: " + Failures.rootMessage(e));
     }
     addCheck(communication.withDuration(Workflow.currentTimeMillis() - t0));
     long t1 = Workflow.currentTimeMillis();
@@ -344,7 +344,7 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
       functionality = new ValidationCheck(ValidationCheck.FUNCTIONALITY, probe.ok(), 0,
           "no-op step on " + probe.worker() + ": " + probe.detail());
     } catch (ActivityFailure e) {
-      functionality = new ValidationCheck(ValidationCheck.FUNCTIONALITY, false, 0, "the no-op step failed: " + message(e));
+      functionality = new ValidationCheck(ValidationCheck.FUNCTIONALITY, false, 0, "the no-op step failed: " + Failures.rootMessage(e));
     }
     addCheck(functionality.withDuration(Workflow.currentTimeMillis() - t1));
     failOnFailedCheck();
@@ -408,7 +408,7 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
       String location = acts.writeReport(built);
       record("verification", t0, "ok", "report stored at " + location);
     } catch (ActivityFailure e) {
-      record("verification", t0, "failed", "the report could not be stored: " + message(e));
+      record("verification", t0, "failed", "the report could not be stored: " + Failures.rootMessage(e));
     }
     stage = "done";
     return r.build(Workflow.currentTimeMillis());
@@ -527,13 +527,6 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
         : String.join(", ", items.subList(0, 5)) + " and " + (items.size() - 5) + " more";
   }
 
-  private static String message(Throwable failure) {
-    Throwable t = failure;
-    while (t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t instanceof ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(t.getMessage());
-  }
 
   /** The report under construction. */
   private final class Report {
