@@ -184,12 +184,12 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
   // ---- selection -----------------------------------------------------------------------------
 
   @Override
-  public CheckpointChoice chooseCheckpoint(String projectId, String checkpointId, Long atMillis) {
+  public CheckpointChoice chooseCheckpoint(String projectId, String checkpointId, Long atMillis, List<String> files) {
     // Verifying and hashing can take longer than the heartbeat timeout: heartbeat from the side.
-    return Heartbeats.during(() -> choose(projectId, checkpointId, atMillis));
+    return Heartbeats.during(() -> choose(projectId, checkpointId, atMillis, files));
   }
 
-  private CheckpointChoice choose(String projectId, String checkpointId, Long atMillis) {
+  private CheckpointChoice choose(String projectId, String checkpointId, Long atMillis, List<String> files) {
     ProjectIds.requireValid(projectId);
     List<String> candidates = new ArrayList<>();
     String why;
@@ -222,7 +222,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
         if (report.ok()) {
           metadata = store.metadata(projectId, id);
           state = snapshot(projectId, id);
-          problem = projectId.equals(state.projectId()) ? null
+          problem = projectId.equals(state.projectId()) ? incomplete(projectId, id, metadata, files)
               : "its state belongs to project " + state.projectId() + ", not " + projectId;
         } else {
           VerificationReport.FileCheck first = report.failures().get(0);
@@ -253,6 +253,28 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
     throw ApplicationFailure.newNonRetryableFailure("no checkpoint of project " + projectId + " verifies: "
         + String.join("; ", skipped.stream().map(s -> s.checkpointId() + " " + s.reason()).toList()),
         Failures.CHECKPOINT_CORRUPT);
+  }
+
+  /**
+   * Why a verified package cannot serve this restore, or null: a whole-project restore needs its
+   * validation to have passed (a file an agent changed while the package was captured is missing
+   * from it, so the workspace could not be put back as the state references it); a file restore
+   * needs only the named files.
+   */
+  private String incomplete(String projectId, String checkpointId, CheckpointMetadata metadata, List<String> files) {
+    if (files == null) {
+      var validation = metadata.integrityValidation();
+      if (!"passed".equalsIgnoreCase(validation.validationStatus())) {
+        List<String> failed = validation.validationDetails().entrySet().stream()
+            .filter(e -> !"valid".equals(e.getValue())).map(Map.Entry::getKey).toList();
+        return "failed its validation when it was taken (" + String.join(", ", failed)
+            + "), so it cannot restore the whole project";
+      }
+      return null;
+    }
+    Map<String, String> held = workspaceFiles(projectId, checkpointId);
+    List<String> missing = files.stream().filter(f -> !held.containsKey(f)).toList();
+    return missing.isEmpty() ? null : "does not hold " + String.join(", ", missing);
   }
 
   @Override

@@ -21,10 +21,13 @@ public interface RecoveryActivities {
 
   /**
    * Chooses the checkpoint: {@code checkpointId} when given, else the newest taken at or before
-   * {@code atMillis} (when given) that verifies; corrupt ones are skipped with the reason.
+   * {@code atMillis} (when given) that verifies; corrupt ones are skipped with the reason. A
+   * restore of the whole project needs one whose validation passed at creation (its workspace
+   * files all captured as the state references them); a restore of named files ({@code files}
+   * not null) needs only those files in the package.
    */
   @ActivityMethod
-  CheckpointChoice chooseCheckpoint(String projectId, String checkpointId, Long atMillis);
+  CheckpointChoice chooseCheckpoint(String projectId, String checkpointId, Long atMillis, List<String> files);
 
   /** Compares the checkpoint's workspace files with the disk; {@code files} limits it (empty: all). */
   @ActivityMethod

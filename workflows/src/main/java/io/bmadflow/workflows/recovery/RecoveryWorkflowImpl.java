@@ -196,7 +196,7 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
     List<String> named = stateComponents(request.components());
     boolean filesOnly = !request.components().isEmpty() && named.isEmpty();
     CheckpointChoice choice = timed("selection",
-        () -> acts.chooseCheckpoint(projectId, request.checkpointId(), request.atMillis()),
+        () -> acts.chooseCheckpoint(projectId, request.checkpointId(), request.atMillis(), filesOnly ? files : null),
         c -> c.checkpointId() + " (" + c.why() + (c.skipped().isEmpty() ? "" : "; skipped " + c.skipped().size()) + ")");
     report.choice = choice;
 
@@ -304,7 +304,9 @@ public class RecoveryWorkflowImpl implements RecoveryWorkflow {
       failOnFailedCheck();
     }
     validate(projectId, choice.workspace(), choice.agents(), List.of(ValidationCheck.WORKFLOW_STATE), cp);
-    resume(projectId, choice.stepsCompleted(), choice.paused() && !a.running(), report);
+    // A running project may be ahead of its checkpoint: progress means a step beyond where it was.
+    int before = a.running() ? Math.max(a.stepsCompleted(), choice.stepsCompleted()) : choice.stepsCompleted();
+    resume(projectId, before, choice.paused() && !a.running(), report);
   }
 
   // ---- stages --------------------------------------------------------------------------------
