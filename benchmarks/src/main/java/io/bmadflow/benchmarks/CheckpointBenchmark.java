@@ -469,14 +469,14 @@ public final class CheckpointBenchmark {
         .append("re-running it rewrites this file.\n\n")
         .append("- Date: ").append(started.truncatedTo(ChronoUnit.SECONDS).atOffset(ZoneOffset.UTC))
         .append(", ").append(Duration.between(started, Instant.now()).toSeconds()).append(" s\n")
-        .append("- Machine: ").append(machine()).append('\n')
+        .append("- Machine: ").append(Machine.describe()).append('\n')
         .append(String.format(Locale.ROOT, "- Load average (1 min, whole machine, this run included) at each step: %s%n",
             LOADS.stream().map(l -> String.format(Locale.ROOT, "%.2f", l)).toList()))
         .append("- Target: S3Proxy with its filesystem store in a temp dir, on 127.0.0.1, in the benchmark's JVM\n")
         .append("  (`DevStack`, which also starts an idle Temporal test server). Client: `S3Settings.newClient()`.\n")
         .append("- Store: `S3CheckpointStore` with `StoreOptions.defaults()` (gzip on, 8 MiB multipart threshold).\n")
         .append("- Units: KB = 1000 bytes, MB = 10^6 bytes.\n\n")
-        .append("`java -version`:\n\n```\n").append(javaVersion()).append("```\n\n");
+        .append("`java -version`:\n\n```\n").append(Machine.javaVersion()).append("```\n\n");
 
     WriteRow twoMb = writes.stream().filter(w -> w.size().bytes() == 2 * MB).findFirst().orElseThrow();
     double headline = twoMb.commitP50() / twoMb.rawP50();
@@ -598,27 +598,6 @@ public final class CheckpointBenchmark {
 
   private static CodecRow find(List<CodecRow> rows, String content, String codec) {
     return rows.stream().filter(r -> r.content().startsWith(content) && r.codec().startsWith(codec)).findFirst().orElse(null);
-  }
-
-  private static String machine() throws IOException {
-    String cpu = "unknown CPU";
-    Path cpuinfo = Path.of("/proc/cpuinfo");
-    if (Files.isReadable(cpuinfo)) {
-      cpu = Files.readAllLines(cpuinfo).stream().filter(l -> l.startsWith("model name"))
-          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
-    }
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    return String.format(Locale.ROOT, "nproc %d, %s, %.1f GB RAM, %s %s %s, benchmark JVM max heap %d MB",
-        Runtime.getRuntime().availableProcessors(), cpu, os.getTotalMemorySize() / 1e9, System.getProperty("os.name"),
-        System.getProperty("os.version"), System.getProperty("os.arch"), Runtime.getRuntime().maxMemory() / 1_000_000);
-  }
-
-  private static String javaVersion() throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
-        .redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes(), UTF_8);
-    process.waitFor();
-    return out;
   }
 
   /** The machine's 1-minute load average at each step: other processes share the cores. */

@@ -385,7 +385,7 @@ public final class RecoveryBenchmark {
         .append("one run of that command; re-running it rewrites this file.\n\n")
         .append("- Date: ").append(started.truncatedTo(ChronoUnit.SECONDS)).append(", ")
         .append(Duration.between(started, Instant.now()).toSeconds()).append(" s\n")
-        .append("- Machine: ").append(machine()).append('\n')
+        .append("- Machine: ").append(Machine.describe()).append('\n')
         .append("- Load average (1 min, whole machine, this run included) at each step: ")
         .append(LOADS.stream().map(l -> String.format(Locale.ROOT, "%.2f", l)).toList()).append('\n')
         .append("- Setup: the dev stack (Temporal's test server and S3Proxy on 127.0.0.1), a worker and the client in one JVM;\n")
@@ -395,7 +395,7 @@ public final class RecoveryBenchmark {
         .append("  the project finishing) before it counts. In the warm, selective and progressive scenarios the project is\n")
         .append("  paused after at least 6 steps, a checkpoint taken, and ").append(FILES_DAMAGED)
         .append(" of its workspace files overwritten (the lost context).\n\n")
-        .append("`java -version`:\n\n```\n").append(javaVersion()).append("```\n\n");
+        .append("`java -version`:\n\n```\n").append(Machine.javaVersion()).append("```\n\n");
 
     md.append("## Recovery time per strategy\n\n")
         .append("*End-to-end* is the recovery report's `finishedAtMillis - startedAtMillis`: from the recovery workflow's\n")
@@ -558,27 +558,6 @@ public final class RecoveryBenchmark {
 
   private static String human(Duration d) {
     return d.toSeconds() >= 60 && d.toSeconds() % 60 == 0 ? d.toMinutes() + " min" : d.toSeconds() + " s";
-  }
-
-  private static String machine() throws IOException {
-    String cpu = "unknown CPU";
-    Path cpuinfo = Path.of("/proc/cpuinfo");
-    if (Files.isReadable(cpuinfo)) {
-      cpu = Files.readAllLines(cpuinfo).stream().filter(l -> l.startsWith("model name"))
-          .map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
-    }
-    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    return String.format(Locale.ROOT, "nproc %d, %s, %.1f GB RAM, %s %s %s, benchmark JVM max heap %d MB",
-        Runtime.getRuntime().availableProcessors(), cpu, os.getTotalMemorySize() / 1e9, System.getProperty("os.name"),
-        System.getProperty("os.version"), System.getProperty("os.arch"), Runtime.getRuntime().maxMemory() / 1_000_000);
-  }
-
-  private static String javaVersion() throws IOException, InterruptedException {
-    Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
-        .redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes(), UTF_8);
-    process.waitFor();
-    return out;
   }
 
   private static void progress(String step) {
