@@ -1,7 +1,5 @@
 package io.bmadflow.benchmarks;
 
-import static java.nio.charset.StandardCharsets.UTF_8;
-
 import io.bmadflow.activities.agents.AgentRoster;
 import io.bmadflow.activities.agents.AgentRunner;
 import io.bmadflow.activities.agents.BuiltInAgentRunner;
