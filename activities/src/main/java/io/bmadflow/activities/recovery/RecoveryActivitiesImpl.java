@@ -241,7 +241,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
         log.info("recovery of {}: checkpoint {} chosen ({})", projectId, id, why);
         return new CheckpointChoice(id, Instant.parse(metadata.checkpointMetadata().creationTimestamp()).toEpochMilli(),
             metadata.checkpointMetadata().triggerReason(), state.phase(), state.step(), state.stepsCompleted(), why,
-            skipped, List.copyOf(new TreeSet<>(state.agents().keySet())), state.workspace(), state.paused());
+            skipped, List.copyOf(new TreeSet<>(state.agents().keySet())), state.workspace(), state.pausedByOperator());
       }
       log.warn("recovery of {}: checkpoint {} skipped: {}", projectId, id, problem);
       skipped.add(new CheckpointChoice.Skipped(id, problem));
@@ -385,7 +385,7 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
     List<String> phases = PhasePlan.of(origin.definition()).stream().map(p -> p.phase().wire()).toList();
     int nextPhase = ProjectWorkflowImpl.COMPLETE.equals(state.phase()) ? phases.size() : Math.max(0, phases.indexOf(state.phase()));
     ProjectRequest request = new ProjectRequest(projectId, origin.definition(), origin.workspace(), origin.maxHistoryEvents(),
-        paused ? state.withPaused(true) : state, nextPhase, origin.agentAttempts(), origin.policy());
+        paused ? state.withPaused(true, ProjectSnapshot.RECOVERY_PAUSE + recoveryId + ": held until validated") : state, nextPhase, origin.agentAttempts(), origin.policy());
     String workflowId = ProjectIds.workflowId(projectId);
     try {
       DescribeWorkflowExecutionResponse described = describe(workflowId);
@@ -534,10 +534,15 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
   @Override
   public void setPaused(String projectId, boolean paused, String reason) {
     ProjectWorkflow project = project(projectId);
-    if (paused) {
-      project.pause(reason);
-    } else {
-      project.resume(reason);
+    try {
+      if (paused) {
+        project.pause(reason);
+      } else {
+        project.resume(reason);
+      }
+    } catch (io.temporal.client.WorkflowNotFoundException finished) {
+      // A project restored at its end completes at once: there is nothing to pause or resume.
+      log.info("project {} has no running workflow to {} ({})", projectId, paused ? "pause" : "resume", finished.getMessage());
     }
   }
 

@@ -37,6 +37,7 @@ import java.util.Map;
  * @param openGates the gate steps ({@code phase/stepId}) whose improvement loop is running: a
  *     resumed phase runs them again instead of counting them done
  * @param fallbackAgents the agents a hot recovery switched to their fallback runners
+ * @param pauseReason why the project is paused (the pause's reason), or null when it is not
  */
 public record ProjectSnapshot(
     String projectId,
@@ -61,7 +62,8 @@ public record ProjectSnapshot(
     boolean paused,
     int runs,
     List<String> openGates,
-    List<String> fallbackAgents) {
+    List<String> fallbackAgents,
+    String pauseReason) {
 
   public ProjectSnapshot {
     decisions = decisions == null ? List.of() : decisions;
@@ -71,11 +73,22 @@ public record ProjectSnapshot(
     fallbackAgents = fallbackAgents == null ? List.of() : fallbackAgents;
   }
 
-  /** The same state, paused or not: how a recovery starts a project it restores in stages. */
-  public ProjectSnapshot withPaused(boolean value) {
+  /** The prefix of the pause reason a recovery holds a restarted project with until it validated it. */
+  public static final String RECOVERY_PAUSE = "recovery ";
+
+  /** The same state, paused (with the reason) or not: how a recovery starts a project it validates first. */
+  public ProjectSnapshot withPaused(boolean value, String reason) {
     return new ProjectSnapshot(projectId, definitionId, workspace, phases, phase, step, stepsCompleted,
         stepsPlanned, artifacts, agents, stories, flags, steps, communicationLog, checkpoints, decisions, risks,
-        gates, pendingGate, value, runs, openGates, fallbackAgents);
+        gates, pendingGate, value, runs, openGates, fallbackAgents, value ? reason : null);
+  }
+
+  /**
+   * Whether an operator paused the project (not a recovery holding it while it validates): a
+   * checkpoint taken during that hold must not make a later recovery leave the project paused.
+   */
+  public boolean pausedByOperator() {
+    return paused && (pauseReason == null || !pauseReason.startsWith(RECOVERY_PAUSE));
   }
 
   /** Progress from 0 to 1. */

@@ -90,6 +90,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private final List<GateRecord> gates = new ArrayList<>();
   private GateRecord pendingGate;
   private boolean paused;
+  private String pauseReason;
   private int runs = 1;
   private String lastAgent;
   private String currentPhaseWorkflowId;
@@ -244,6 +245,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     risks.addAll(carried.risks());
     gates.addAll(carried.gates());
     paused = carried.paused();
+    pauseReason = carried.pauseReason();
     runs = carried.runs() + 1;
     openGates.addAll(carried.openGates());
     fallbackAgents.addAll(carried.fallbackAgents());
@@ -277,7 +279,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
         paused,
         runs,
         List.copyOf(openGates),
-        List.copyOf(fallbackAgents));
+        List.copyOf(fallbackAgents),
+        pauseReason);
   }
 
   @Override
@@ -582,6 +585,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       return;
     }
     paused = value;
+    pauseReason = value ? reason : null;
     stateVersion++;
     log.info("project {} {}: {}", projectId, value ? "paused" : "resumed", reason);
     forwardPause();

@@ -15,7 +15,7 @@ import java.util.List;
  * @param skipped newer checkpoints passed over, each with the reason
  * @param agents the agents whose state it holds
  * @param workspace the project's workspace directory in it, or null for the workers' default
- * @param paused whether the project was paused in it
+ * @param paused whether an operator had paused the project in it (a recovery's own hold does not count)
  */
 public record CheckpointChoice(
     String checkpointId,
