@@ -137,13 +137,20 @@ public final class ActivityProfiles {
         .build();
   }
 
-  /** A communication probe: it must be picked up quickly by a worker polling the queue. */
+  /**
+   * A validation probe (a ping, a no-op step): picked up within 30 s by a worker polling the
+   * queue, done within 10 s, and tried 3 times, so a worker that dies holding it (a fault during
+   * the recovery) costs 10 s, not the recovery.
+   */
   public static ActivityOptions probe(String taskQueue) {
     return ActivityOptions.newBuilder()
         .setTaskQueue(taskQueue)
         .setScheduleToStartTimeout(Duration.ofSeconds(30))
-        .setStartToCloseTimeout(Duration.ofSeconds(30))
-        .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+        .setStartToCloseTimeout(Duration.ofSeconds(10))
+        .setRetryOptions(RetryOptions.newBuilder()
+            .setInitialInterval(Duration.ofMillis(200))
+            .setMaximumAttempts(3)
+            .build())
         .build();
   }
 
