@@ -52,6 +52,14 @@ class DrillTest {
     assertTrue(failed.isEmpty(), String.join("\n", failed));
     assertTrue(reports.stream().filter(r -> !r.scenario().equals("communication-breakdown"))
         .allMatch(r -> !r.recoveryIds().isEmpty()), "a scenario ran no recovery");
+
+    // The stored reports count in readiness: every drill passed, just now.
+    Readiness readiness = new ReadinessCalculator(runner.reports()).compute(reports.get(0).projectId(), Instant.now(), null);
+    assertEquals(DrillScenario.values().length, readiness.drillsRun());
+    assertEquals(readiness.drillsRun(), readiness.drillsPassed());
+    assertTrue(readiness.lastDrillAgeSeconds() >= 0 && readiness.lastDrillAgeSeconds() < 600);
+    assertEquals(20.0, readiness.scoreParts().stream().filter(p -> p.name().equals("drill pass rate")).findFirst()
+        .orElseThrow().points(), 0.001);
   }
 
   @Test

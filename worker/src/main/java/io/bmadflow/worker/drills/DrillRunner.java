@@ -30,7 +30,6 @@ import io.bmadflow.workflows.recovery.RecoveryReport;
 import io.bmadflow.workflows.recovery.RecoveryRequest;
 import io.bmadflow.workflows.recovery.RecoveryStrategy;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +42,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SortedMap;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -147,6 +145,11 @@ public final class DrillRunner implements AutoCloseable {
         new AgentFallbacks(Map.of(), new BuiltInAgentRunner(Duration.ofMillis(options.agentStepMs())), 0));
     worker = BmadflowWorker.start(workerTemporal, workerStore,
         new BmadflowWorker.Options("drill-worker-" + (++workers), options.dataDir().resolve("workspaces"), roster));
+  }
+
+  /** Where this runner stores its drill reports. */
+  public CheckpointStore reports() {
+    return reports;
   }
 
   /** The drill stack's Temporal client (direct, not through the proxies). */
