@@ -609,13 +609,37 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
 
   /** The checkpoint's workflow state, parsed strictly. */
   private ProjectSnapshot snapshot(String projectId, String checkpointId) {
+    String key = projectId + "/" + checkpointId;
+    synchronized (snapshots) {
+      ProjectSnapshot cached = snapshots.get(key);
+      if (cached != null) {
+        return cached;
+      }
+    }
+    ProjectSnapshot read;
     try {
-      return PackageJson.read(store.readFile(projectId, checkpointId, PackagePaths.WORKFLOW_STATE), ProjectSnapshot.class);
+      read = PackageJson.read(store.readFile(projectId, checkpointId, PackagePaths.WORKFLOW_STATE), ProjectSnapshot.class);
     } catch (IOException e) {
       throw ApplicationFailure.newNonRetryableFailure("checkpoint " + checkpointId + ": " + PackagePaths.WORKFLOW_STATE
           + " does not parse: " + e.getMessage(), Failures.CHECKPOINT_CORRUPT);
     }
+    synchronized (snapshots) {
+      snapshots.put(key, read);
+    }
+    return read;
   }
+
+  /**
+   * Checkpoint states already read and verified, by {@code project/checkpoint}: a recovery's
+   * steps (plan, backup, restore, restart, each check) all need the same one, and a committed
+   * package never changes. The few most recent are kept.
+   */
+  private final Map<String, ProjectSnapshot> snapshots = new java.util.LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, ProjectSnapshot> eldest) {
+      return size() > 8;
+    }
+  };
 
   /** What restarts the project: the package's recorded request, or (older packages) the bundled definition by id. */
   private ProjectRequest origin(String projectId, String checkpointId, ProjectSnapshot state) {

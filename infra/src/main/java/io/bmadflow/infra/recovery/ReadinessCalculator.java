@@ -40,7 +40,7 @@ public final class ReadinessCalculator {
 
   /** The project's readiness now; drills are read once for all projects when given (null: read them). */
   public Readiness compute(String projectId, Instant now, List<DrillReport> drills) {
-    List<DrillReport> allDrills = drills != null ? drills : drills();
+    List<DrillReport> allDrills = drills != null ? drills : drills(now);
     List<CheckpointSummary> checkpoints = store.list(projectId);
     List<CheckpointSummary> valid = checkpoints.stream().filter(c -> "passed".equalsIgnoreCase(c.validationStatus())).toList();
     CheckpointSummary newest = valid.isEmpty() ? null : valid.get(valid.size() - 1);
@@ -97,21 +97,45 @@ public final class ReadinessCalculator {
         score, parts);
   }
 
-  /** Every stored drill report, oldest first; unreadable ones are left out. */
+  /** The stored drill reports readiness needs, as of now; see {@link #drills(Instant)}. */
   public List<DrillReport> drills() {
+    return drills(Instant.now());
+  }
+
+  /**
+   * The stored drill reports readiness needs, oldest first: those of the last 30 days, and older
+   * ones only until a passed one is found (the recovery plan's age). A schedule that has drilled
+   * for months is not read whole every round. Unreadable reports are left out.
+   */
+  public List<DrillReport> drills(Instant now) {
+    List<String> ids = new ArrayList<>(store.drillRuns());
+    java.util.Collections.reverse(ids);
+    long windowStart = now.minus(DRILL_WINDOW).toEpochMilli();
     List<DrillReport> out = new ArrayList<>();
-    for (String id : store.drillRuns()) {
+    boolean passedSeen = false;
+    for (String id : ids) {
+      // Run ids start with their time (drill-YYYYMMDD-HHMMSS-...), so the window needs no read.
+      long started = java.time.LocalDateTime.parse(id.substring(6, 21), ID_TIME).toInstant(java.time.ZoneOffset.UTC).toEpochMilli();
+      if (started < windowStart && passedSeen) {
+        break;
+      }
       byte[] json = store.readDrillFile(id, DrillReport.JSON);
       if (json != null) {
         try {
-          out.add(PackageJson.read(json, DrillReport.class));
+          DrillReport report = PackageJson.read(json, DrillReport.class);
+          out.add(report);
+          passedSeen |= report.passed();
         } catch (IOException e) {
           // A report that does not parse does not count as a drill.
         }
       }
     }
+    java.util.Collections.reverse(out);
     return out;
   }
+
+  private static final java.time.format.DateTimeFormatter ID_TIME =
+      java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
 
   /** A human rendering of readiness, for `bmadflow readiness`. */
   public static String text(Readiness r) {

@@ -67,7 +67,7 @@ public final class ReadinessExporter implements AutoCloseable {
   static void exportOnce(ReadinessCalculator calculator, CheckpointStore store, BmadflowMetrics metrics) {
     try {
       Instant now = Instant.now();
-      List<DrillReport> drills = calculator.drills();
+      List<DrillReport> drills = calculator.drills(now);
       for (String project : store.projects()) {
         Readiness r = calculator.compute(project, now, drills);
         metrics.recordReadiness(project, r.recoveryPoints(), r.newestPointAgeSeconds(), r.score(), r.estimatedSeconds(),
