@@ -8,6 +8,7 @@ import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.PackagePaths;
 import io.bmadflow.infra.devstack.DevStack;
 import io.bmadflow.workflows.project.ProjectSnapshot;
+import io.bmadflow.workflows.project.ProjectWorkflow;
 import io.bmadflow.workflows.project.ProjectWorkflowImpl;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
@@ -46,7 +47,7 @@ class ProjectRunTest {
 
   @Test
   void aProjectRunsToCompletionWithVerifiedCheckpointsAtEachPhaseTransition() throws Exception {
-    assertEquals(ProjectWorkflowImpl.COMPLETE, finished.phase());
+    assertEquals(ProjectWorkflow.COMPLETE, finished.phase());
     assertEquals(List.of("analysis", "planning", "solutioning", "implementation", "deployment"), finished.phases());
     assertEquals(List.of("1.1", "1.2", "2.1"), finished.stories());
     assertEquals(finished.stepsPlanned(), finished.stepsCompleted());

@@ -48,4 +48,22 @@ public record AgentState(
     return new AgentState(agent, CUSTOM_AGENTS.contains(agent) ? "custom" : "bmad", 0, null,
         List.of(), null, List.of(), List.of(), List.of());
   }
+
+  /** The same agent with a quality contribution (a gate it took part in) appended. */
+  public AgentState withQualityContribution(String contribution) {
+    return new AgentState(agent, kind, tasksCompleted, currentTask, artifacts, lastSummary, decisions,
+        append(qualityContributions, contribution), handoffs);
+  }
+
+  /** The same agent with a handoff appended. */
+  public AgentState withHandoff(String handoff) {
+    return new AgentState(agent, kind, tasksCompleted, currentTask, artifacts, lastSummary, decisions,
+        qualityContributions, append(handoffs, handoff));
+  }
+
+  private static List<String> append(List<String> list, String item) {
+    List<String> out = new java.util.ArrayList<>(list);
+    out.add(item);
+    return out;
+  }
 }

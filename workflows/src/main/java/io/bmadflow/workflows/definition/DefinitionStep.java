@@ -65,4 +65,13 @@ public record DefinitionStep(
             : "works";
     return agent + ": " + what;
   }
+
+  /**
+   * The agent that runs a step whose {@code agent} is given: the first of BMAD's alternatives
+   * ({@code analyst/pm}), and the orchestrator for {@code various}.
+   */
+  public static String runningAgent(String agent) {
+    String first = agent.split("/")[0].trim();
+    return "various".equals(first) ? "orchestrator" : first;
+  }
 }

@@ -211,7 +211,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
 
   private AgentStepResult runAgent(int index, String storyId) {
     DefinitionStep step = step(index);
-    String agent = resolveAgent(step.agent());
+    String agent = DefinitionStep.runningAgent(step.agent());
     AgentStepRequest stepRequest =
         new AgentStepRequest(
             request.projectId(),
@@ -295,12 +295,4 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     return request.definition().handoffPrompts().get(key);
   }
 
-  /**
-   * The agent that runs a step: the first of BMAD's alternatives ({@code analyst/pm}), and the
-   * orchestrator for {@code various}.
-   */
-  public static String resolveAgent(String agent) {
-    String first = agent.split("/")[0].trim();
-    return "various".equals(first) ? "orchestrator" : first;
-  }
 }

@@ -38,6 +38,8 @@ import java.util.Map;
  *     resumed phase runs them again instead of counting them done
  * @param fallbackAgents the agents a hot recovery switched to their fallback runners
  * @param pauseReason why the project is paused (the pause's reason), or null when it is not
+ * @param triggerMemory what the checkpoint trigger detector has seen, or null in a snapshot taken
+ *     before it was carried (a project restored from one starts with a detector that saw nothing)
  */
 public record ProjectSnapshot(
     String projectId,
@@ -63,7 +65,8 @@ public record ProjectSnapshot(
     int runs,
     List<String> openGates,
     List<String> fallbackAgents,
-    String pauseReason) {
+    String pauseReason,
+    TriggerMemory triggerMemory) {
 
   public ProjectSnapshot {
     decisions = decisions == null ? List.of() : decisions;
@@ -80,7 +83,7 @@ public record ProjectSnapshot(
   public ProjectSnapshot withPaused(boolean value, String reason) {
     return new ProjectSnapshot(projectId, definitionId, workspace, phases, phase, step, stepsCompleted,
         stepsPlanned, artifacts, agents, stories, flags, steps, communicationLog, checkpoints, decisions, risks,
-        gates, pendingGate, value, runs, openGates, fallbackAgents, value ? reason : null);
+        gates, pendingGate, value, runs, openGates, fallbackAgents, value ? reason : null, triggerMemory);
   }
 
   /**

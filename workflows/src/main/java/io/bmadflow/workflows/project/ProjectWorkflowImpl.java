@@ -6,22 +6,11 @@ import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.agents.AgentActivities;
-import io.bmadflow.workflows.agents.AgentState;
-import io.bmadflow.workflows.agents.AgentStepResult;
-import io.bmadflow.workflows.agents.ArtifactRef;
 import io.bmadflow.workflows.agents.RosterCheck;
-import io.bmadflow.workflows.checkpoint.CapturedCheckpoint;
-import io.bmadflow.workflows.checkpoint.CheckpointActivities;
-import io.bmadflow.workflows.checkpoint.CheckpointEvent;
-import io.bmadflow.workflows.checkpoint.CheckpointIds;
-import io.bmadflow.workflows.checkpoint.NotificationActivities;
 import io.bmadflow.workflows.checkpoint.CheckpointPolicy;
-import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
-import io.bmadflow.workflows.checkpoint.CheckpointPriority;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
-import io.bmadflow.workflows.checkpoint.CheckpointRequest;
-import io.bmadflow.workflows.checkpoint.CheckpointTrigger;
-import io.bmadflow.workflows.checkpoint.CheckpointType;
+import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
+import io.bmadflow.workflows.definition.DefinitionStep;
 import io.bmadflow.workflows.definition.PhasePlan;
 import io.bmadflow.workflows.definition.PhasePlan.PhaseSteps;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
@@ -30,190 +19,137 @@ import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.phase.PhaseRequest;
 import io.bmadflow.workflows.phase.PhaseResult;
 import io.bmadflow.workflows.phase.PhaseWorkflow;
-import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
-import io.temporal.failure.ActivityFailure;
+import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
-import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 
 /**
  * Runs a project's phases in order and checkpoints at each transition; see {@link ProjectWorkflow}.
  *
- * <p>Evolving this class: running projects replay their history through it, so a change that
- * adds, removes or reorders commands (activities, child workflows, signals to other workflows,
- * timers, search-attribute upserts) must be wrapped in
- * {@code Workflow.getVersion("kebab-change-id", Workflow.DEFAULT_VERSION, n)} with the old path
- * kept for old histories; {@code RecordedHistoriesTest} replays the recorded histories in
+ * <p>The parts: {@link ProjectState} holds and changes the state, {@link Checkpointer} takes the
+ * checkpoints, {@link ProjectVersions} holds the version decisions. The handlers here validate
+ * and delegate; the main method runs the phases. The determinism rules are in
+ * {@code package-info.java}; {@code RecordedHistoriesTest} replays the recorded histories in
  * {@code worker/src/test/resources/histories/} and fails on a change that breaks them.
  */
 public class ProjectWorkflowImpl implements ProjectWorkflow {
-  /** The phase name a finished project reports. */
-  public static final String COMPLETE = "complete";
+  /** The phase name a finished project reports; see {@link ProjectWorkflow#COMPLETE}. */
+  public static final String COMPLETE = ProjectWorkflow.COMPLETE;
 
   private static final Logger log = Workflow.getLogger(ProjectWorkflowImpl.class);
 
-  private final CheckpointActivities checkpoints =
-      Workflow.newActivityStub(CheckpointActivities.class, ActivityProfiles.checkpointIo());
-  private final CheckpointActivities validation =
-      Workflow.newActivityStub(CheckpointActivities.class, ActivityProfiles.checkpointValidation());
-  private final CheckpointActivities publisher =
-      Workflow.newActivityStub(CheckpointActivities.class, ActivityProfiles.checkpointPublish());
-  private final NotificationActivities notifications =
-      Workflow.newActivityStub(NotificationActivities.class, ActivityProfiles.notification());
-
-  private String projectId;
-  private WorkflowDefinition definition;
-  private String workspace;
-  private final List<String> phases = new ArrayList<>();
-  private String phase = "not-started";
-  private String step;
-  private final Map<String, ArtifactRef> artifacts = new TreeMap<>();
-  private final Map<String, AgentState> agents = new TreeMap<>();
-  private final List<String> stories = new ArrayList<>();
-  private final Map<String, Boolean> flags = new TreeMap<>();
-  private final List<StepRecord> steps = new ArrayList<>();
-  private final Set<String> stepKeys = new LinkedHashSet<>();
-  private final List<Handoff> communicationLog = new ArrayList<>();
-  private final List<CheckpointRef> checkpointRefs = new ArrayList<>();
-  private final List<Decision> decisions = new ArrayList<>();
-  private final List<Risk> risks = new ArrayList<>();
-  private final List<GateRecord> gates = new ArrayList<>();
-  private GateRecord pendingGate;
-  private boolean paused;
-  private String pauseReason;
-  private int runs = 1;
-  private String lastAgent;
+  private ProjectVersions versions;
+  private ProjectState state;
+  private Checkpointer checkpointer;
   private String currentPhaseWorkflowId;
-  private Integer searchAttributesVersion;
-  private final Set<String> openGates = new LinkedHashSet<>();
-  private final Set<String> fallbackAgents = new java.util.TreeSet<>();
-  /** The request that started the project, without carried state: what checkpoints record for a cold restart. */
-  private ProjectRequest origin;
 
   @Override
   public ProjectResult run(ProjectRequest request) {
+    versions = ProjectVersions.decide(); // First: every version decision at one fixed point.
     String problem = ProjectIds.problem(request.projectId());
     if (problem != null) {
       throw ApplicationFailure.newNonRetryableFailure(problem, Failures.INVALID_INPUT);
     }
-    if (request.definition() == null || request.definition().sequence().isEmpty()) {
+    WorkflowDefinition definition = request.definition();
+    if (definition == null || definition.sequence().isEmpty()) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "project " + request.projectId() + ": the workflow definition has no steps",
-          Failures.INVALID_INPUT);
-    }
-    projectId = request.projectId();
-    definition = request.definition();
-    workspace = request.workspace();
-    origin = new ProjectRequest(projectId, definition, workspace, request.maxHistoryEvents(), null, 0,
-        request.agentAttempts(), request.policy());
-    if (request.carried() != null) {
-      restore(request.carried());
+          "project " + request.projectId() + ": the workflow definition has no steps", Failures.INVALID_INPUT);
     }
     List<PhaseSteps> plan = PhasePlan.of(definition);
-    phases.clear();
-    plan.forEach(p -> phases.add(p.phase().wire()));
-    if (request.carried() == null && Workflow.getVersion("roster-check", Workflow.DEFAULT_VERSION, 1) >= 1) {
+    state = new ProjectState(request.projectId(), definition, request.workspace(),
+        plan.stream().map(p -> p.phase().wire()).toList());
+    CheckpointPolicy policy = request.policy() != null ? request.policy() : CheckpointPolicy.defaults();
+    if (request.carried() != null) {
+      state.restore(request.carried(), policy, versions.carriesTriggerMemory());
+    } else {
+      state.usePolicy(policy);
+    }
+    ProjectRequest origin = new ProjectRequest(request.projectId(), definition, request.workspace(),
+        request.maxHistoryEvents(), null, 0, request.agentAttempts(), request.policy());
+    checkpointer = new Checkpointer(state, versions, policy, origin, this::upsertSearchAttributes);
+    if (!versions.legacy()) {
+      checkpointer.enable(!policy.off());
+    }
+    if (versions.rosterCheck(request.carried() != null)) {
       checkRoster();
     }
-    int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
-    policy = request.policy() != null ? request.policy() : CheckpointPolicy.defaults();
-    detector = new TriggerDetector(policy);
-    triggersOn = Workflow.getVersion("checkpoint-triggers", Workflow.DEFAULT_VERSION, 1) >= 1 && !policy.off();
-    if (triggersOn) {
-      Async.procedure(this::checkpointer);
-      Async.procedure(this::timeBasedTrigger);
+    if (versions.legacy()) {
+      checkpointer.enable(versions.triggers() && !policy.off()); // Where legacy histories asked it.
     }
+    checkpointer.start();
+    int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
 
     for (int i = request.nextPhase(); i < plan.size(); i++) {
       WorkflowInfo info = Workflow.getInfo();
       if (i > request.nextPhase() && (info.isContinueAsNewSuggested() || info.getHistoryLength() > maxEvents)) {
-        Workflow.await(() -> pendingTriggers.isEmpty() && !checkpointing && notificationsInFlight == 0);
-        log.info("project {}: continuing as new before phase {} ({} history events)", projectId,
+        awaitQuiet();
+        log.info("project {}: continuing as new before phase {} ({} history events)", state.projectId(),
             plan.get(i).phase().wire(), info.getHistoryLength());
-        runs++;
-        Workflow.continueAsNew(new ProjectRequest(projectId, definition, workspace, request.maxHistoryEvents(), state(), i,
-            request.agentAttempts(), request.policy()));
+        Workflow.continueAsNew(new ProjectRequest(state.projectId(), definition, state.workspace(),
+            request.maxHistoryEvents(), state.snapshot(), i, request.agentAttempts(), request.policy()));
       }
       PhaseSteps phaseSteps = plan.get(i);
-      phase = phaseSteps.phase().wire();
+      String phase = phaseSteps.phase().wire();
+      state.enterPhase(phase);
       upsertSearchAttributes();
-      log.info("project {}: phase {} starts", projectId, phase);
-      currentPhaseWorkflowId = ProjectIds.phaseWorkflowId(projectId, phase) + (runs > 1 ? "-run" + runs : "");
-      PhaseWorkflow child =
-          Workflow.newChildWorkflowStub(
-              PhaseWorkflow.class,
-              ChildWorkflowOptions.newBuilder()
-                  .setWorkflowId(currentPhaseWorkflowId)
-                  .setTaskQueue(TaskQueues.ORCHESTRATION)
-                  .build());
-      // A phase resumed part way (after a recovery) skips the steps its records say already ran.
-      String phaseName = phase;
-      List<StepRecord> resumed = i == request.nextPhase() && request.carried() != null
-          ? steps.stream().filter(s -> s.phase().equals(phaseName)).toList() : List.of();
-      PhaseResult result;
-      try {
-        result =
-            child.run(
-                new PhaseRequest(
-                    projectId,
-                    workspace,
-                    phase,
-                    definition,
-                    phaseSteps.stepIndexes(),
-                    List.copyOf(stories),
-                    Map.copyOf(flags),
-                    Map.copyOf(artifacts),
-                    lastAgent,
-                    paused,
-                    request.agentAttempts(),
-                    resumed,
-                    openGates.stream().filter(g -> g.startsWith(phaseName + "/")).toList(),
-                    List.copyOf(fallbackAgents)));
-      } catch (ChildWorkflowFailure e) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "project " + projectId + ": phase " + phase + " failed after step '" + step + "': " + Failures.rootMessage(e)
-                + ". Fix the cause, then recover from the last checkpoint", Failures.PHASE_FAILED);
-      }
+      log.info("project {}: phase {} starts", state.projectId(), phase);
+      PhaseResult result = runPhase(request, phaseSteps, i == request.nextPhase() && request.carried() != null);
       // Every step signal is in history before the child's completion; wait until all are applied.
-      Workflow.await(() -> stepRunsIn(result.phase()) >= result.stepRuns());
+      Workflow.await(() -> state.stepsIn(result.phase()).size() >= result.stepRuns());
       currentPhaseWorkflowId = null;
-      String from = phase;
       boolean last = i == plan.size() - 1;
       if (last) {
-        phase = COMPLETE;
+        state.enterPhase(COMPLETE);
       }
       String to = last ? COMPLETE : plan.get(i + 1).phase().wire();
-      String reason = "phase transition " + from + " -> " + to + " (after " + from + (last ? "" : ", before " + to) + ")";
-      if (policy.off()) {
-        continue;
-      }
-      if (triggersOn) {
-        awaitCheckpoint(trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.PHASE_TRANSITION, CheckpointPriority.MEDIUM,
-            "system", reason, true));
-      } else {
-        checkpoint(CheckpointType.AUTOMATIC, CheckpointTrigger.PHASE_TRANSITION, CheckpointPriority.MEDIUM, "system", reason);
-      }
+      checkpointer.phaseTransition(
+          "phase transition " + phase + " -> " + to + " (after " + phase + (last ? "" : ", before " + to) + ")");
     }
-    Workflow.await(() -> notificationsInFlight == 0);
+    checkpointer.awaitNotifications();
+    if (!versions.legacy()) {
+      Workflow.await(Workflow::isEveryHandlerFinished);
+    }
     upsertSearchAttributes();
-    return new ProjectResult(state());
+    return new ProjectResult(state.snapshot());
+  }
+
+  /** Runs one phase as a child workflow; a phase resumed part way skips the steps its records say already ran. */
+  private PhaseResult runPhase(ProjectRequest request, PhaseSteps phaseSteps, boolean resumedHere) {
+    String phase = phaseSteps.phase().wire();
+    currentPhaseWorkflowId = ProjectIds.phaseWorkflowId(state.projectId(), phase)
+        + (state.runs() > 1 ? "-run" + state.runs() : "");
+    PhaseWorkflow child = Workflow.newChildWorkflowStub(PhaseWorkflow.class,
+        ChildWorkflowOptions.newBuilder().setWorkflowId(currentPhaseWorkflowId).setTaskQueue(TaskQueues.ORCHESTRATION).build());
+    try {
+      return child.run(new PhaseRequest(state.projectId(), state.workspace(), phase, state.definition(),
+          phaseSteps.stepIndexes(), state.stories(), state.flags(), state.artifacts(), state.lastAgent(), state.paused(),
+          request.agentAttempts(), resumedHere ? state.stepsIn(phase) : List.of(), state.openGatesIn(phase),
+          state.fallbackAgents()));
+    } catch (ChildWorkflowFailure e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "project " + state.projectId() + ": phase " + phase + " failed after step '" + state.step() + "': "
+              + Failures.rootMessage(e) + ". Fix the cause, then recover from the last checkpoint", Failures.PHASE_FAILED);
+    }
+  }
+
+  /** Before continue-as-new: no checkpoint queued or in flight, and (on this code) no handler still running. */
+  private void awaitQuiet() {
+    Workflow.await(() -> checkpointer.idle() && (versions.legacy() || Workflow.isEveryHandlerFinished()));
   }
 
   /** Refuses to start a definition whose agents no worker can run, naming them. */
   private void checkRoster() {
+    WorkflowDefinition definition = state.definition();
     List<String> needed = definition.sequence().stream()
-        .filter(s -> s.isAgentStep())
-        .map(s -> PhaseWorkflowImpl.resolveAgent(s.agent()))
+        .filter(DefinitionStep::isAgentStep)
+        .map(s -> DefinitionStep.runningAgent(s.agent()))
         .distinct()
         .sorted()
         .toList();
@@ -221,66 +157,19 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     RosterCheck check = roster.checkRoster(needed);
     if (!check.unserved().isEmpty()) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "project " + projectId + ": no worker serves the agent(s) " + String.join(", ", check.unserved())
+          "project " + state.projectId() + ": no worker serves the agent(s) " + String.join(", ", check.unserved())
               + " of definition " + definition.id() + "; served: " + String.join(", ", check.served())
               + ". Configure a command for them (BMADFLOW_AGENT_COMMAND_<NAME> or BMADFLOW_AGENTS_FILE) on the workers",
           Failures.INVALID_INPUT);
     }
-    phase = "starting";
+    state.enterPhase("starting");
   }
 
-
-  private void restore(ProjectSnapshot carried) {
-    phase = carried.phase();
-    step = carried.step();
-    artifacts.putAll(carried.artifacts());
-    agents.putAll(carried.agents());
-    stories.addAll(carried.stories());
-    flags.putAll(carried.flags());
-    steps.addAll(carried.steps());
-    carried.steps().forEach(s -> stepKeys.add(s.phase() + "/" + s.key()));
-    communicationLog.addAll(carried.communicationLog());
-    checkpointRefs.addAll(carried.checkpoints());
-    decisions.addAll(carried.decisions());
-    risks.addAll(carried.risks());
-    gates.addAll(carried.gates());
-    paused = carried.paused();
-    pauseReason = carried.pauseReason();
-    runs = carried.runs() + 1;
-    openGates.addAll(carried.openGates());
-    fallbackAgents.addAll(carried.fallbackAgents());
-    if (!steps.isEmpty()) {
-      lastAgent = steps.stream().filter(s -> s.agent() != null).reduce((a, b) -> b).map(StepRecord::agent).orElse(null);
-    }
-  }
+  // ---- queries -------------------------------------------------------------------------------
 
   @Override
   public ProjectSnapshot state() {
-    return new ProjectSnapshot(
-        projectId,
-        definition == null ? null : definition.id(),
-        workspace,
-        List.copyOf(phases),
-        phase,
-        step,
-        steps.size(),
-        definition == null ? 0 : Math.max(steps.size(), PhasePlan.plannedStepRuns(definition, stories.size())),
-        Map.copyOf(artifacts),
-        Map.copyOf(agents),
-        List.copyOf(stories),
-        Map.copyOf(flags),
-        List.copyOf(steps),
-        List.copyOf(communicationLog),
-        List.copyOf(checkpointRefs),
-        List.copyOf(decisions),
-        List.copyOf(risks),
-        List.copyOf(gates),
-        pendingGate,
-        paused,
-        runs,
-        List.copyOf(openGates),
-        List.copyOf(fallbackAgents),
-        pauseReason);
+    return (state != null ? state : new ProjectState(null, null, null, List.of())).snapshot();
   }
 
   @Override
@@ -290,98 +179,41 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public String currentStep() {
-    return step;
+    return state == null ? null : state.step();
   }
+
+  // ---- signals from the phases ---------------------------------------------------------------
 
   @Override
   public void stepFinished(StepFinished event) {
-    StepRecord record = event.record();
-    if (!stepKeys.add(record.phase() + "/" + record.key())) {
+    if (!state.applyStep(event)) {
       return; // A duplicate delivery; the step is already applied.
     }
-    steps.add(record);
-    step = record.label();
-    AgentStepResult result = event.result();
-    if (result != null) {
-      applyAgentResult(record, result);
-    }
-    GateRecord gate = event.gate();
-    String gateKey = record.phase() + "/" + record.stepId();
-    if (gate != null) {
-      openGates.remove(gateKey);
-    } else if (result != null && result.gate() != null) {
-      openGates.add(gateKey); // A failing gate's attempt: its improvement loop runs on.
-    }
-    if (gate != null) {
-      gates.add(gate);
-      if (pendingGate != null && pendingGate.gateId().equals(gate.gateId())) {
-        pendingGate = null;
-      }
-      agents.computeIfPresent(gate.agent(), (name, a) -> withQuality(a, gate.gateId() + ": " + gate.verdict()));
-    }
-    detectTriggers(event);
-    if (paused && Workflow.getVersion("pause-resend", Workflow.DEFAULT_VERSION, 1) >= 1) {
+    checkpointer.afterStep(event);
+    if (versions.pauseResend(state.paused())) {
       forwardPause();
     }
     upsertSearchAttributes();
   }
 
-  private void applyAgentResult(StepRecord record, AgentStepResult result) {
-    String agent = result.agent();
-    AgentState before = agents.getOrDefault(agent, AgentState.fresh(agent));
-    List<String> handoffs = new ArrayList<>(before.handoffs());
-    if (lastAgent != null && !lastAgent.equals(agent)) {
-      communicationLog.add(new Handoff(lastAgent, agent, record.phase(), handoffText(agent)));
-      String handoff = lastAgent + " -> " + agent;
-      handoffs.add(handoff);
-      agents.computeIfPresent(lastAgent, (name, a) -> new AgentState(a.agent(), a.kind(), a.tasksCompleted(),
-          a.currentTask(), a.artifacts(), a.lastSummary(), a.decisions(), a.qualityContributions(), append(a.handoffs(), handoff)));
-    }
-    lastAgent = agent;
-    result.artifacts().forEach(a -> artifacts.put(a.path(), a));
-    flags.putAll(result.flags());
-    result.stories().stream().filter(s -> !stories.contains(s)).forEach(stories::add);
-    List<String> produced = new ArrayList<>(before.artifacts());
-    result.artifacts().stream().map(ArtifactRef::path).filter(p -> !produced.contains(p)).forEach(produced::add);
-    List<String> decided = new ArrayList<>(before.decisions());
-    for (Decision d : result.decisions()) {
-      Decision logged = new Decision("D" + (decisions.size() + 1), d.title(), d.rationale(), agent, d.critical(), record.phase());
-      decisions.add(logged);
-      decided.add(logged.id());
-    }
-    for (Risk r : result.risks()) {
-      risks.add(new Risk("R" + (risks.size() + 1), r.title(), r.probability(), r.impact(), agent, record.phase()));
-    }
-    agents.put(agent, new AgentState(agent, before.kind(), before.tasksCompleted() + 1, null, produced,
-        result.summary(), decided, before.qualityContributions(), handoffs));
-  }
-
-  private static AgentState withQuality(AgentState a, String contribution) {
-    return new AgentState(a.agent(), a.kind(), a.tasksCompleted(), a.currentTask(), a.artifacts(), a.lastSummary(),
-        a.decisions(), append(a.qualityContributions(), contribution), a.handoffs());
-  }
-
-  private static List<String> append(List<String> list, String item) {
-    List<String> out = new ArrayList<>(list);
-    out.add(item);
-    return out;
-  }
-
   @Override
   public void gateWaiting(GateRecord gate) {
-    pendingGate = gate;
+    state.gateWaiting(gate);
     log.warn("project {}: gate {} ({}) still fails after {} attempts; waiting for an operator to approve or waive it",
-        projectId, gate.gateId(), gate.kind(), gate.attempts());
+        state.projectId(), gate.gateId(), gate.kind(), gate.attempts());
     upsertSearchAttributes();
   }
 
+  // ---- operators -----------------------------------------------------------------------------
+
   @Override
   public void validateDecideGate(OperatorDecision decision) {
-    if (pendingGate == null) {
-      throw new IllegalArgumentException("project " + projectId + " has no gate waiting for a decision");
+    GateRecord pending = state.pendingGate();
+    if (pending == null) {
+      throw new IllegalArgumentException("project " + state.projectId() + " has no gate waiting for a decision");
     }
-    if (decision.gateId() != null && !decision.gateId().equals(pendingGate.gateId())) {
-      throw new IllegalArgumentException("gate " + decision.gateId() + " is not waiting; the waiting gate is " + pendingGate.gateId());
+    if (decision.gateId() != null && !decision.gateId().equals(pending.gateId())) {
+      throw new IllegalArgumentException("gate " + decision.gateId() + " is not waiting; the waiting gate is " + pending.gateId());
     }
     if (!OperatorDecision.APPROVE.equals(decision.action()) && !OperatorDecision.WAIVE.equals(decision.action())) {
       throw new IllegalArgumentException("a gate decision is approve or waive, not " + decision.action());
@@ -390,7 +222,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public String decideGate(OperatorDecision decision) {
-    String gateId = pendingGate.gateId();
+    String gateId = state.pendingGate().gateId();
     Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId)
         .operatorDecision(new OperatorDecision(gateId, decision.action(), decision.by(), decision.reason()));
     return gateId;
@@ -405,13 +237,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public String addDecision(Decision decision) {
-    Decision logged = new Decision("D" + (decisions.size() + 1), decision.title(), decision.rationale(),
-        decision.madeBy() == null ? "operator" : decision.madeBy(), decision.critical(), phase);
-    decisions.add(logged);
-    stateVersion++;
-    if (logged.critical() && triggersOn) {
-      TriggerDetector.Proposal p = detector.forCriticalDecision(logged.title(), logged.madeBy());
-      trigger(p.type(), p.trigger(), p.priority(), p.createdBy(), p.reason(), false);
+    Decision logged = state.addDecision(decision);
+    if (logged.critical() && checkpointer.triggersOn()) {
+      checkpointer.propose(state.detector().forCriticalDecision(logged.title(), logged.madeBy()));
     }
     return logged.id();
   }
@@ -425,13 +253,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public String reportRisk(Risk risk) {
-    Risk logged = new Risk("R" + (risks.size() + 1), risk.title(), risk.probability(), risk.impact(),
-        risk.reportedBy() == null ? "operator" : risk.reportedBy(), phase);
-    risks.add(logged);
-    stateVersion++;
-    if (triggersOn) {
-      detector.forRisk(logged, logged.reportedBy())
-          .ifPresent(p -> trigger(p.type(), p.trigger(), p.priority(), p.createdBy(), p.reason(), false));
+    Risk logged = state.addRisk(risk);
+    if (checkpointer.triggersOn()) {
+      state.detector().forRisk(logged, logged.reportedBy()).ifPresent(checkpointer::propose);
     }
     return logged.id();
   }
@@ -441,14 +265,14 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     if (request == null || request.trigger() == null) {
       throw new IllegalArgumentException("a manual checkpoint's kind is user, experiment, milestone or emergency");
     }
-    if (!triggersOn) {
-      throw new IllegalArgumentException("project " + projectId + " was started before manual checkpoints existed");
+    if (!checkpointer.triggersOn()) {
+      throw new IllegalArgumentException("project " + state.projectId() + " was started before manual checkpoints existed");
     }
   }
 
   @Override
   public CheckpointRef createCheckpoint(ManualCheckpoint request) {
-    CheckpointRef ref = awaitCheckpoint(manual(request));
+    CheckpointRef ref = checkpointer.awaitCheckpoint(checkpointer.manual(request));
     if (ref == null) {
       throw ApplicationFailure.newNonRetryableFailure(
           "the checkpoint was written but did not verify when read back; see the worker's log", Failures.CHECKPOINT_CORRUPT);
@@ -459,14 +283,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   @Override
   public void requestCheckpoint(ManualCheckpoint request) {
     if (request != null && request.trigger() != null) {
-      manual(request);
+      checkpointer.manual(request);
     }
-  }
-
-  private long manual(ManualCheckpoint request) {
-    String by = request.requestedBy() == null ? "user" : request.requestedBy();
-    return trigger(CheckpointType.MANUAL, request.trigger(), request.priority(), by,
-        request.kind() + " checkpoint: " + (request.reason() == null ? "requested by " + by : request.reason()), true);
   }
 
   @Override
@@ -491,54 +309,13 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public String restoreComponents(ComponentRestore restore) {
-    List<String> done = new ArrayList<>();
-    for (String component : restore.components()) {
-      switch (component) {
-        case ComponentRestore.CONTEXT -> {
-          artifacts.putAll(restore.artifacts());
-          flags.putAll(restore.flags());
-          restore.stories().stream().filter(s -> !stories.contains(s)).forEach(stories::add);
-          done.add("context (" + restore.artifacts().size() + " artifact references, " + restore.flags().size() + " flags)");
-        }
-        case ComponentRestore.PROGRESS -> {
-          // Records the checkpoint has replace the current ones; records after it stay.
-          Map<String, StepRecord> byKey = new java.util.LinkedHashMap<>();
-          restore.steps().forEach(r -> byKey.put(r.phase() + "/" + r.key(), r));
-          steps.forEach(r -> byKey.putIfAbsent(r.phase() + "/" + r.key(), r));
-          steps.clear();
-          steps.addAll(byKey.values());
-          stepKeys.clear();
-          stepKeys.addAll(byKey.keySet());
-          List<Handoff> log = new ArrayList<>(restore.communicationLog());
-          if (communicationLog.size() > log.size()) {
-            log.addAll(communicationLog.subList(log.size(), communicationLog.size()));
-          }
-          communicationLog.clear();
-          communicationLog.addAll(log);
-          done.add("progress (" + restore.steps().size() + " step records, " + restore.communicationLog().size() + " handoffs)");
-        }
-        case ComponentRestore.AGENTS -> {
-          agents.putAll(restore.agents());
-          done.add("agents (" + String.join(", ", restore.agents().keySet()) + ")");
-        }
-        default -> {
-          String agent = component.substring(ComponentRestore.AGENT_PREFIX.length());
-          agents.put(agent, restore.agents().get(agent));
-          done.add("agent " + agent);
-        }
-      }
-    }
-    stateVersion++;
-    if (restore.components().contains(ComponentRestore.CONTEXT) && currentPhaseWorkflowId != null) {
-      try {
-        Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).restoreContext(restore);
-      } catch (ApplicationFailure phaseNotRunning) {
-        // The next phase starts from the project's (restored) context.
-      }
+    List<String> done = state.restoreComponents(restore);
+    if (restore.components().contains(ComponentRestore.CONTEXT)) {
+      tellPhase(phase -> phase.restoreContext(restore)); // Else the next phase starts from the restored context.
     }
     upsertSearchAttributes();
     String summary = "restored from " + restore.checkpointId() + " by " + restore.recoveryId() + ": " + String.join("; ", done);
-    log.info("project {}: {}", projectId, summary);
+    log.info("project {}: {}", state.projectId(), summary);
     return summary;
   }
 
@@ -548,25 +325,19 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     if (problem != null) {
       throw new IllegalArgumentException(problem);
     }
-    if (COMPLETE.equals(phase)) {
-      throw new IllegalArgumentException("project " + projectId + " is complete; there is no agent to replace");
+    if (COMPLETE.equals(state.phase())) {
+      throw new IllegalArgumentException("project " + state.projectId() + " is complete; there is no agent to replace");
     }
   }
 
   @Override
   public String replaceAgent(String agent) {
-    boolean added = fallbackAgents.add(agent);
-    stateVersion++;
-    if (currentPhaseWorkflowId != null) {
-      try {
-        Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).useFallback(agent);
-      } catch (ApplicationFailure phaseNotRunning) {
-        // The next phase starts with the project's list.
-      }
-    }
+    boolean added = state.addFallback(agent);
+    boolean phaseRunning = currentPhaseWorkflowId != null;
+    tellPhase(phase -> phase.useFallback(agent)); // Else the next phase starts with the project's list.
     String summary = "agent " + agent + (added ? " now runs on its fallback runner" : " already ran on its fallback runner")
-        + (currentPhaseWorkflowId == null ? "" : "; its step in flight in " + phase + " restarts there");
-    log.warn("project {}: {}", projectId, summary);
+        + (phaseRunning ? "; its step in flight in " + state.phase() + " restarts there" : "");
+    log.warn("project {}: {}", state.projectId(), summary);
     return summary;
   }
 
@@ -581,33 +352,15 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   }
 
   private void setPaused(boolean value, String reason) {
-    if (paused == value) {
+    if (!state.setPaused(value, reason)) {
       return;
     }
-    paused = value;
-    pauseReason = value ? reason : null;
-    stateVersion++;
-    log.info("project {} {}: {}", projectId, value ? "paused" : "resumed", reason);
+    log.info("project {} {}: {}", state.projectId(), value ? "paused" : "resumed", reason);
     forwardPause();
     upsertSearchAttributes();
   }
 
-  private Integer checkpointVerifyVersion;
-  private Integer checkpointPipelineVersion;
-
-  private boolean pipelineVersion() {
-    if (checkpointPipelineVersion == null) {
-      checkpointPipelineVersion = Workflow.getVersion("checkpoint-pipeline", Workflow.DEFAULT_VERSION, 1);
-    }
-    return checkpointPipelineVersion >= 1;
-  }
-
-  private boolean verifyVersion() {
-    if (checkpointVerifyVersion == null) {
-      checkpointVerifyVersion = Workflow.getVersion("checkpoint-verify", Workflow.DEFAULT_VERSION, 1);
-    }
-    return checkpointVerifyVersion >= 1;
-  }
+  // ---- commands the handlers share -----------------------------------------------------------
 
   /**
    * Tells the running phase whether to pause. A phase that finished or has not started yet cannot
@@ -615,223 +368,40 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
    * project is paused repeats the message, so a phase that started unaware still stops.
    */
   private void forwardPause() {
+    boolean paused = state.paused();
+    tellPhase(phase -> phase.setPaused(paused));
+  }
+
+  /** Signals the running phase, if there is one; a phase that finished meanwhile is not an error. */
+  private void tellPhase(Consumer<PhaseWorkflow> message) {
     if (currentPhaseWorkflowId == null) {
       return;
     }
     try {
-      Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).setPaused(paused);
+      message.accept(Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId));
     } catch (ApplicationFailure phaseNotRunning) {
-      // See above.
+      // See the callers.
     }
   }
 
   /** Keeps the Web UI's search attributes current, when the project was started with them. */
   private void upsertSearchAttributes() {
-    if (searchAttributesVersion == null) {
-      searchAttributesVersion = Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1);
-    }
-    if (searchAttributesVersion < 1 || !Workflow.getTypedSearchAttributes().containsKey(SearchAttributes.PROJECT)) {
+    if (!versions.searchAttributes() || !Workflow.getTypedSearchAttributes().containsKey(SearchAttributes.PROJECT)) {
       return;
     }
-    String status = pendingGate != null ? "waiting-for-operator" : paused ? "paused" : COMPLETE.equals(phase) ? "complete" : "running";
-    var updates = new ArrayList<io.temporal.common.SearchAttributeUpdate<?>>();
+    String phase = state.phase();
+    String status = state.pendingGate() != null ? "waiting-for-operator" : state.paused() ? "paused"
+        : COMPLETE.equals(phase) ? "complete" : "running";
+    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
     updates.add(SearchAttributes.PHASE.valueSet(phase));
     updates.add(SearchAttributes.STATUS.valueSet(status));
-    if (step != null) {
-      updates.add(SearchAttributes.STEP.valueSet(step));
+    if (state.step() != null) {
+      updates.add(SearchAttributes.STEP.valueSet(state.step()));
     }
-    if (!checkpointRefs.isEmpty()) {
-      updates.add(SearchAttributes.LAST_CHECKPOINT.valueSet(checkpointRefs.get(checkpointRefs.size() - 1).checkpointId()));
+    CheckpointRef last = state.lastCheckpoint();
+    if (last != null) {
+      updates.add(SearchAttributes.LAST_CHECKPOINT.valueSet(last.checkpointId()));
     }
-    Workflow.upsertTypedSearchAttributes(updates.toArray(new io.temporal.common.SearchAttributeUpdate<?>[0]));
-  }
-
-  private String handoffText(String agent) {
-    String key = (lastAgent + "_to_" + agent).replace('-', '_');
-    return definition.handoffPrompts().getOrDefault(key, lastAgent + " hands over to " + agent);
-  }
-
-  private long stepRunsIn(String phaseName) {
-    return steps.stream().filter(s -> s.phase().equals(phaseName)).count();
-  }
-
-  private CheckpointRef checkpoint(
-      CheckpointType type, CheckpointTrigger trigger, CheckpointPriority priority, String createdBy, String reason) {
-    long now = Workflow.currentTimeMillis();
-    WorkflowInfo info = Workflow.getInfo();
-    CheckpointRequest request =
-        new CheckpointRequest(
-            CheckpointIds.of(now, Workflow.randomUUID()),
-            now,
-            type,
-            trigger,
-            priority,
-            createdBy,
-            reason,
-            info.getWorkflowId(),
-            info.getRunId(),
-            // The history length counts up to this workflow task's WorkflowTaskStarted event; the
-            // task's WorkflowTaskCompleted event follows it: a valid ResetWorkflowExecution point.
-            info.getHistoryLength() + 1,
-            state(),
-            checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1).checkpointId(),
-            origin);
-    CheckpointRef ref;
-    if (pipelineVersion()) {
-      // The creation pipeline, a step per activity: capture and store the content, validate it
-      // read back, then commit its metadata and registry entry.
-      CapturedCheckpoint captured = checkpoints.captureCheckpoint(request);
-      if (!captured.alreadyCommitted()) {
-        try {
-          validation.validateCheckpoint(projectId, captured.checkpointId());
-        } catch (ActivityFailure e) {
-          log.error("project {}: checkpoint {} failed validation and is not committed: {}", projectId,
-              captured.checkpointId(), e.getMessage());
-          return null;
-        }
-      }
-      ref = publisher.publishCheckpoint(request, captured);
-    } else {
-      ref = checkpoints.createCheckpoint(request);
-    }
-    if (verifyVersion()) {
-      // A package counts as a recovery point only once it has been read back and verified.
-      try {
-        checkpoints.verifyCheckpoint(projectId, ref.checkpointId());
-        ref = ref.asVerified();
-      } catch (ActivityFailure e) {
-        log.error("project {}: checkpoint {} was committed but does not verify; it is not counted: {}", projectId,
-            ref.checkpointId(), e.getMessage());
-        return null;
-      }
-    }
-    checkpointRefs.add(ref);
-    upsertSearchAttributes();
-    log.info("project {}: checkpoint {} committed ({})", projectId, ref.checkpointId(), reason);
-    return ref;
-  }
-
-  // ---- checkpoint triggers -------------------------------------------------------------------
-
-  /** A reason to checkpoint, waiting to be taken. */
-  private record Trigger(long ticket, CheckpointType type, CheckpointTrigger trigger, CheckpointPriority priority,
-      String createdBy, String reason, boolean force) {}
-
-  private CheckpointPolicy policy = CheckpointPolicy.defaults();
-  private boolean triggersOn;
-  private final List<Trigger> pendingTriggers = new ArrayList<>();
-  private long nextTicket;
-  private long doneTicket = -1;
-  private boolean checkpointing;
-  private int notificationsInFlight;
-  private long stateVersion;
-  private long checkpointedVersion = -1;
-  private final Map<Long, CheckpointRef> refsByTicket = new TreeMap<>();
-  private TriggerDetector detector = new TriggerDetector(CheckpointPolicy.defaults());
-
-  /** Queues a trigger; returns its ticket. Triggers queued together become one checkpoint. */
-  private long trigger(CheckpointType type, CheckpointTrigger trigger, CheckpointPriority priority, String createdBy,
-      String reason, boolean force) {
-    long ticket = nextTicket++;
-    if (triggersOn) {
-      pendingTriggers.add(new Trigger(ticket, type, trigger, priority, createdBy, reason, force));
-    }
-    return ticket;
-  }
-
-  private CheckpointRef awaitCheckpoint(long ticket) {
-    Workflow.await(() -> doneTicket >= ticket);
-    return refsByTicket.get(ticket);
-  }
-
-  /**
-   * Takes the queued triggers as checkpoints, one at a time: everything queued while one is
-   * being written becomes the next one (coalesced, the highest priority wins, the reasons are
-   * joined), and a batch is skipped when the state has not changed since the last checkpoint,
-   * unless an operator or a phase transition asked for it.
-   */
-  private void checkpointer() {
-    while (true) {
-      Workflow.await(() -> !pendingTriggers.isEmpty());
-      List<Trigger> batch = List.copyOf(pendingTriggers);
-      pendingTriggers.clear();
-      long lastTicket = batch.get(batch.size() - 1).ticket();
-      boolean forced = batch.stream().anyMatch(Trigger::force);
-      if (!forced && stateVersion == checkpointedVersion) {
-        CheckpointRef last = checkpointRefs.isEmpty() ? null : checkpointRefs.get(checkpointRefs.size() - 1);
-        batch.forEach(t -> refsByTicket.put(t.ticket(), last));
-        doneTicket = lastTicket;
-        continue;
-      }
-      Trigger lead = batch.stream().max((a, b) -> Integer.compare(rank(a), rank(b))).orElseThrow();
-      CheckpointPriority priority = batch.stream().map(Trigger::priority).max(Enum::compareTo).orElseThrow();
-      String reason = batch.stream().map(Trigger::reason).distinct().reduce((a, b) -> a + "; " + b).orElse("");
-      checkpointing = true;
-      long version = stateVersion;
-      CheckpointRef ref;
-      try {
-        ref = checkpoint(lead.type(), lead.trigger(), priority, lead.createdBy(), reason);
-      } finally {
-        checkpointing = false;
-      }
-      checkpointedVersion = ref == null ? checkpointedVersion : version;
-      batch.forEach(t -> refsByTicket.put(t.ticket(), ref));
-      doneTicket = lastTicket;
-      if (ref != null && (priority == CheckpointPriority.HIGH || priority == CheckpointPriority.CRITICAL)) {
-        notifyStakeholders(ref, reason);
-      }
-    }
-  }
-
-  /** Posts the checkpoint to the webhook, in the background: a failed notification never fails a checkpoint. */
-  private void notifyStakeholders(CheckpointRef ref, String reason) {
-    notificationsInFlight++;
-    Async.procedure(() -> {
-      try {
-        notifications.notifyCheckpoint(CheckpointEvent.of(projectId, reason, ref));
-      } catch (ActivityFailure e) {
-        log.warn("project {}: checkpoint {} was not notified: {}", projectId, ref.checkpointId(), e.getMessage());
-      } finally {
-        notificationsInFlight--;
-      }
-    });
-  }
-
-  /**
-   * Which trigger names a coalesced checkpoint: an operator's request, then a phase transition,
-   * then the highest priority. The checkpoint takes the highest priority of its batch.
-   */
-  private static int rank(Trigger t) {
-    return (t.type() == CheckpointType.MANUAL ? 200 : 0)
-        + (t.trigger() == CheckpointTrigger.PHASE_TRANSITION ? 100 : 0) + t.priority().ordinal();
-  }
-
-  /** A checkpoint after every {@code timeBasedInterval} of active work; paused time does not count. */
-  private void timeBasedTrigger() {
-    long remaining = policy.timeBasedInterval().toMillis();
-    while (true) {
-      Workflow.await(() -> !paused);
-      long started = Workflow.currentTimeMillis();
-      boolean interrupted = Workflow.await(java.time.Duration.ofMillis(remaining), () -> paused);
-      remaining -= Workflow.currentTimeMillis() - started;
-      if (!interrupted || remaining <= 0) {
-        remaining = policy.timeBasedInterval().toMillis();
-        if (stateVersion != checkpointedVersion) {
-          trigger(CheckpointType.AUTOMATIC, CheckpointTrigger.TIME_BASED, CheckpointPriority.LOW, "system",
-              policy.timeBasedInterval().toMinutes() + " minutes of active work", false);
-        }
-      }
-    }
-  }
-
-  /** After a step was applied: queue the triggers its changes set off. */
-  private void detectTriggers(StepFinished event) {
-    stateVersion++;
-    if (!triggersOn) {
-      return;
-    }
-    for (TriggerDetector.Proposal p : detector.afterStep(event, state())) {
-      trigger(p.type(), p.trigger(), p.priority(), p.createdBy(), p.reason(), false);
-    }
+    Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
   }
 }

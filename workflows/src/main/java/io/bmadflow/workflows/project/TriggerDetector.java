@@ -37,6 +37,22 @@ final class TriggerDetector {
     this.policy = policy;
   }
 
+  /** A detector that remembers what {@code memory} says it saw (after continue-as-new or a restore). */
+  TriggerDetector(CheckpointPolicy policy, TriggerMemory memory) {
+    this.policy = policy;
+    handoffPairs.addAll(memory.handoffPairs());
+    progressReached.addAll(memory.progressReached());
+    complexityLevels.putAll(memory.complexityLevels());
+    contextHashes.putAll(memory.contextHashes());
+    roster = Set.copyOf(memory.roster());
+  }
+
+  /** What this detector has seen, to carry with the project's state. */
+  TriggerMemory memory() {
+    return new TriggerMemory(List.copyOf(handoffPairs), List.copyOf(progressReached), complexityLevels, contextHashes,
+        new TreeSet<>(roster).stream().toList());
+  }
+
   /** The triggers a finished step sets off, given the state after it was applied. */
   List<Proposal> afterStep(StepFinished event, ProjectSnapshot state) {
     List<Proposal> out = new ArrayList<>();

@@ -1,0 +1,93 @@
+package io.bmadflow.workflows.project;
+
+import io.temporal.workflow.Workflow;
+
+/**
+ * The project workflow's version decisions, all taken at one fixed point of its main method.
+ *
+ * <p>{@link #decide()} is the first thing {@code ProjectWorkflowImpl.run} does, before any
+ * command, handler or coroutine can run: a workflow started on this code records one marker,
+ * {@value #CORE}, and takes every change since it without asking again. Histories recorded before
+ * that marker existed (it is missing from them, so {@code getVersion} gives the default) replay on
+ * the legacy path, which asks the older change ids where they were asked then, so those histories
+ * keep replaying; no new workflow ever takes that path.
+ *
+ * <p>A later change adds its {@code Workflow.getVersion} call to {@link #decide()}, after the
+ * existing ones, never in a handler, a coroutine or a lazily called method.
+ */
+final class ProjectVersions {
+  /** The change id of the replay-safe core: versions at fixed points, trigger memory carried. */
+  static final String CORE = "replay-safe-core";
+
+  private final boolean legacy;
+  private Integer searchAttributes;
+  private Integer pipeline;
+  private Integer verify;
+
+  private ProjectVersions(boolean legacy) {
+    this.legacy = legacy;
+  }
+
+  /** Takes the decisions; call it once, first, in the main workflow method. */
+  static ProjectVersions decide() {
+    return new ProjectVersions(Workflow.getVersion(CORE, Workflow.DEFAULT_VERSION, 1) < 1);
+  }
+
+  /** Whether this run replays a history from before the replay-safe core. */
+  boolean legacy() {
+    return legacy;
+  }
+
+  /** Whether a new project checks that workers serve its agents before it starts. */
+  boolean rosterCheck(boolean continued) {
+    return !continued && (!legacy || Workflow.getVersion("roster-check", Workflow.DEFAULT_VERSION, 1) >= 1);
+  }
+
+  /** Whether checkpoint triggers (and manual checkpoints) exist; asked once, right after {@link #rosterCheck}. */
+  boolean triggers() {
+    return !legacy || Workflow.getVersion("checkpoint-triggers", Workflow.DEFAULT_VERSION, 1) >= 1;
+  }
+
+  /** Whether the project keeps its search attributes current. Legacy: asked at the first upsert, as it was. */
+  boolean searchAttributes() {
+    if (!legacy) {
+      return true;
+    }
+    if (searchAttributes == null) {
+      searchAttributes = Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1);
+    }
+    return searchAttributes >= 1;
+  }
+
+  /** Whether a checkpoint is written by the capture, validate, publish pipeline. Legacy: asked at first use. */
+  boolean pipeline() {
+    if (!legacy) {
+      return true;
+    }
+    if (pipeline == null) {
+      pipeline = Workflow.getVersion("checkpoint-pipeline", Workflow.DEFAULT_VERSION, 1);
+    }
+    return pipeline >= 1;
+  }
+
+  /** Whether a committed checkpoint is read back and verified before it counts. Legacy: asked at first use. */
+  boolean verify() {
+    if (!legacy) {
+      return true;
+    }
+    if (verify == null) {
+      verify = Workflow.getVersion("checkpoint-verify", Workflow.DEFAULT_VERSION, 1);
+    }
+    return verify >= 1;
+  }
+
+  /** Whether a step that finishes while the project is paused tells the phase again. Legacy: asked in the handler. */
+  boolean pauseResend(boolean paused) {
+    return paused && (!legacy || Workflow.getVersion("pause-resend", Workflow.DEFAULT_VERSION, 1) >= 1);
+  }
+
+  /** Whether the trigger detector's memory is carried through continue-as-new and restores. */
+  boolean carriesTriggerMemory() {
+    return !legacy;
+  }
+}
