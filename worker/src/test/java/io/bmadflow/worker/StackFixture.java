@@ -92,8 +92,13 @@ final class StackFixture implements AutoCloseable {
     }
   }
 
+  /** Replays every workflow history of this stack (see {@code HistoryReplayCheck}), then stops it. */
   @Override
   public void close() {
-    session.close();
+    try {
+      io.bmadflow.workflows.testing.HistoryReplayCheck.assertAllReplay(temporal.client(), "stack in " + stack.dataDir());
+    } finally {
+      session.close();
+    }
   }
 }
