@@ -47,12 +47,33 @@ import java.util.concurrent.TimeoutException;
  */
 public final class BmadflowClient {
   private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(5);
+  /** How long an update waits for the workflow to accept and finish it, by default. */
+  public static final Duration DEFAULT_UPDATE_TIMEOUT = Duration.ofSeconds(60);
   private final WorkflowClient temporal;
   private final CheckpointStore store;
+  private final Duration updateTimeout;
 
   public BmadflowClient(WorkflowClient temporal, CheckpointStore store) {
+    this(temporal, store, DEFAULT_UPDATE_TIMEOUT);
+  }
+
+  /**
+   * A client whose updates (gate decisions, decisions, risks, manual checkpoints) wait at most
+   * {@code updateTimeout}; other calls are bounded by the connection's RPC timeout and by the
+   * query timeout (5 s).
+   */
+  public BmadflowClient(WorkflowClient temporal, CheckpointStore store, Duration updateTimeout) {
+    if (updateTimeout == null || updateTimeout.isNegative() || updateTimeout.isZero()) {
+      throw new IllegalArgumentException("an update timeout is a positive duration, not " + updateTimeout);
+    }
     this.temporal = temporal;
     this.store = store;
+    this.updateTimeout = updateTimeout;
+  }
+
+  /** The same client with another update timeout. */
+  public BmadflowClient withUpdateTimeout(Duration timeout) {
+    return new BmadflowClient(temporal, store, timeout);
   }
 
   /**
@@ -169,6 +190,8 @@ public final class BmadflowClient {
     } catch (TimeoutException | RuntimeException e) {
       note = "phase and progress unknown: " + e.getMessage();
     }
+    WorkflowTaskProblem problem = info.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+        ? WorkflowTaskProblem.of(temporal, described) : null;
     List<CheckpointRef> checkpoints = snapshot == null ? List.of() : snapshot.checkpoints();
     return new ProjectStatus(
         projectId,
@@ -189,57 +212,54 @@ public final class BmadflowClient {
                 + ", " + snapshot.pendingGate().attempts() + " attempts)",
         snapshot == null ? 0 : snapshot.decisions().size(),
         snapshot == null ? 0 : snapshot.risks().size(),
-        snapshot == null ? 0 : snapshot.risks().stream().mapToInt(Risk::score).max().orElse(0));
+        snapshot == null ? 0 : snapshot.risks().stream().mapToInt(Risk::score).max().orElse(0),
+        problem == null ? null : problem.describe(projectId));
   }
 
   /** Approves or waives the gate a project waits on; returns the gate id. */
   public String decideGate(String projectId, OperatorDecision decision) {
-    return update(projectId, "gate " + decision.action(), p -> p.decideGate(decision));
+    return update(projectId, "gate " + decision.action(), "decideGate", String.class, decision);
   }
 
   /** Records a decision; returns its id. */
   public String addDecision(String projectId, Decision decision) {
-    return update(projectId, "decision add", p -> p.addDecision(decision));
+    return update(projectId, "decision add", "addDecision", String.class, decision);
   }
 
   /** Records a risk; returns its id. */
   public String reportRisk(String projectId, Risk risk) {
-    return update(projectId, "risk add", p -> p.reportRisk(risk));
+    return update(projectId, "risk add", "reportRisk", String.class, risk);
   }
 
   /** Takes a manual checkpoint now and returns it once committed. */
   public CheckpointRef createCheckpoint(String projectId, ManualCheckpoint request) {
-    CheckpointRef[] ref = new CheckpointRef[1];
-    update(projectId, "checkpoint create", p -> {
-      ref[0] = p.createCheckpoint(request);
-      return null;
-    });
-    return ref[0];
+    return update(projectId, "checkpoint create", "createCheckpoint", CheckpointRef.class, request);
   }
 
-  /** Pauses a project before its next step. */
+  /** Pauses a project before its next step (a signal: it returns once Temporal has it). */
   public void pause(String projectId, String reason) {
-    update(projectId, "pause", p -> {
-      p.pause(reason);
-      return null;
-    });
+    signal(projectId, "pause", reason);
   }
 
-  /** Resumes a paused project. */
+  /** Resumes a paused project (a signal). */
   public void resume(String projectId, String reason) {
-    update(projectId, "resume", p -> {
-      p.resume(reason);
-      return null;
-    });
+    signal(projectId, "resume", reason);
   }
 
-  private ProjectWorkflow project(String projectId) {
-    return temporal.newWorkflowStub(ProjectWorkflow.class, ProjectIds.workflowId(projectId));
-  }
-
-  private String update(String projectId, String what, java.util.function.Function<ProjectWorkflow, String> call) {
+  private void signal(String projectId, String name, String reason) {
     try {
-      return call.apply(project(projectId));
+      temporal.newUntypedWorkflowStub(ProjectIds.workflowId(projectId)).signal(name, reason);
+    } catch (io.temporal.client.WorkflowNotFoundException e) {
+      throw new BmadflowException("project " + projectId + " has no running workflow; see `bmadflow status --project " + projectId + "`", e);
+    }
+  }
+
+  private <R> R update(String projectId, String what, String name, Class<R> type, Object arg) {
+    WorkflowStub stub = temporal.newUntypedWorkflowStub(ProjectIds.workflowId(projectId));
+    try {
+      return UpdateCall.run(stub, name, type, updateTimeout, arg);
+    } catch (UpdateCall.StalledException e) {
+      throw new BmadflowException(stalled(projectId, what, e.stage), e);
     } catch (io.temporal.client.WorkflowUpdateException e) {
       Throwable cause = e.getCause();
       String message = cause instanceof io.temporal.failure.ApplicationFailure af ? af.getOriginalMessage() : String.valueOf(cause);
@@ -247,6 +267,25 @@ public final class BmadflowClient {
     } catch (io.temporal.client.WorkflowNotFoundException e) {
       throw new BmadflowException("project " + projectId + " has no running workflow; see `bmadflow status --project " + projectId + "`", e);
     }
+  }
+
+  /** What an update that timed out was still waiting for, and what to check. */
+  private String stalled(String projectId, String what, UpdateCall.Stalled stage) {
+    String waited = "project " + projectId + ": " + what + " got no answer within " + updateTimeout.toSeconds() + " s";
+    if (stage == UpdateCall.Stalled.NOT_FINISHED) {
+      return waited + ": the workflow accepted it and is still working on it (a checkpoint still being written, say); "
+          + "it will finish without you: see `bmadflow status --project " + projectId + "` and, for a checkpoint, "
+          + "`bmadflow checkpoint list --project " + projectId + "`";
+    }
+    WorkflowTaskProblem problem;
+    try {
+      problem = WorkflowTaskProblem.of(temporal, describe(projectId));
+    } catch (RuntimeException e) {
+      return waited + ": the workflow has not accepted it, and Temporal could not describe it either (" + e.getMessage() + ")";
+    }
+    return waited + ": the workflow has not accepted it; " + (problem != null ? problem.describe(projectId)
+        : "is a worker running (`bmadflow worker`) against namespace " + temporal.getOptions().getNamespace()
+            + "? See `bmadflow status --project " + projectId + "`. A worker that takes the update up later may still apply it");
   }
 
   private DescribeWorkflowExecutionResponse describe(String projectId) {

@@ -21,6 +21,8 @@ package io.bmadflow.client;
  * @param decisions how many decisions are logged
  * @param risks how many risks are logged, and the highest score among them
  * @param highestRisk the highest risk score (probability x impact), 0 when none
+ * @param workflowTaskProblem when the workflow's task keeps failing (so it makes no progress while
+ *     RUNNING): the failure, its attempt count and what to do; null otherwise
  */
 public record ProjectStatus(
     String projectId,
@@ -39,4 +41,5 @@ public record ProjectStatus(
     String pendingGate,
     int decisions,
     int risks,
-    int highestRisk) {}
+    int highestRisk,
+    String workflowTaskProblem) {}

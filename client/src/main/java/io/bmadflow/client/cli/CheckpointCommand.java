@@ -115,6 +115,7 @@ public class CheckpointCommand implements Runnable {
     @ParentCommand CheckpointCommand parent;
     @Spec CommandSpec spec;
     @Mixin ProjectOption project;
+    @Mixin UpdateTimeoutOption timeout;
 
     @Option(names = "--kind", required = true, description = "user, experiment, milestone or emergency (emergency is critical priority, milestone high).")
     String kind;
@@ -128,7 +129,7 @@ public class CheckpointCommand implements Runnable {
       if (request.trigger() == null) {
         throw new ParameterException(spec.commandLine(), "--kind '" + kind + "' must be user, experiment, milestone or emergency");
       }
-      var ref = parent.parent.services().client().createCheckpoint(project.get(), request);
+      var ref = timeout.apply(parent.parent.services().client()).createCheckpoint(project.get(), request);
       spec.commandLine().getOut().printf("checkpoint %s committed (%s, %s priority, %d bytes) at %s%n",
           ref.checkpointId(), ref.trigger(), ref.priority(), ref.sizeBytes(), ref.location());
       return BmadflowCommand.OK;

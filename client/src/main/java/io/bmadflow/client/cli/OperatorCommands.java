@@ -36,6 +36,7 @@ public final class OperatorCommands {
       @ParentCommand Gate parent;
       @Spec CommandSpec spec;
       @Mixin ProjectOption project;
+      @Mixin UpdateTimeoutOption timeout;
 
       @Option(names = "--gate", description = "The gate id (default: the one waiting).")
       String gateId;
@@ -47,7 +48,7 @@ public final class OperatorCommands {
 
       @Override
       public Integer call() {
-        String gate = parent.parent.services().client().decideGate(project.get(),
+        String gate = timeout.apply(parent.parent.services().client()).decideGate(project.get(),
             new OperatorDecision(gateId, action(), operator(), reason));
         spec.commandLine().getOut().printf("gate %s of project %s: %s%n", gate, project.get(), action() + "d");
         return BmadflowCommand.OK;
@@ -87,6 +88,7 @@ public final class OperatorCommands {
       @ParentCommand DecisionCommand parent;
       @Spec CommandSpec spec;
       @Mixin ProjectOption project;
+      @Mixin UpdateTimeoutOption timeout;
 
       @Option(names = "--title", required = true, description = "What was decided.")
       String title;
@@ -99,7 +101,7 @@ public final class OperatorCommands {
 
       @Override
       public Integer call() {
-        String id = parent.parent.services().client().addDecision(project.get(),
+        String id = timeout.apply(parent.parent.services().client()).addDecision(project.get(),
             new Decision(null, title, rationale, operator(), critical, null));
         spec.commandLine().getOut().printf("decision %s recorded in project %s%n", id, project.get());
         return BmadflowCommand.OK;
@@ -123,6 +125,7 @@ public final class OperatorCommands {
       @ParentCommand RiskCommand parent;
       @Spec CommandSpec spec;
       @Mixin ProjectOption project;
+      @Mixin UpdateTimeoutOption timeout;
 
       @Option(names = "--title", required = true, description = "The risk.")
       String title;
@@ -138,7 +141,7 @@ public final class OperatorCommands {
         if (probability < 1 || probability > 5 || impact < 1 || impact > 5) {
           throw new ParameterException(spec.commandLine(), "--probability and --impact are 1 to 5");
         }
-        String id = parent.parent.services().client().reportRisk(project.get(),
+        String id = timeout.apply(parent.parent.services().client()).reportRisk(project.get(),
             new Risk(null, title, probability, impact, operator(), null));
         spec.commandLine().getOut().printf("risk %s recorded in project %s (score %d)%n", id, project.get(), probability * impact);
         return BmadflowCommand.OK;

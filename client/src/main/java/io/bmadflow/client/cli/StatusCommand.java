@@ -50,6 +50,9 @@ public class StatusCommand implements Callable<Integer> {
               status.pendingGate(), status.projectId());
         }
       }
+      if (status.workflowTaskProblem() != null) {
+        out.printf("problem:    %s%n", status.workflowTaskProblem());
+      }
       if (status.note() != null) {
         out.printf("note:       %s%n", status.note());
       }
