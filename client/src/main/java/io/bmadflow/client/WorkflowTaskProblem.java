@@ -29,27 +29,41 @@ public record WorkflowTaskProblem(int attempts, String message) {
         + "that started it, or `bmadflow recover --project " + projectId + "` from a checkpoint)";
   }
 
-  /** The problem of a described workflow, or null when its workflow task is not failing. */
+  /**
+   * The problem of a described workflow, or null when its workflow task is not failing. A real
+   * server counts a failing task's attempts on the pending task (and records only the first
+   * failure; the test server does not count), so the history since the last completed task is
+   * read too, at most {@value #MAX_PAGES} pages.
+   */
   public static WorkflowTaskProblem of(WorkflowClient temporal, DescribeWorkflowExecutionResponse described) {
-    if (!described.hasPendingWorkflowTask() || described.getPendingWorkflowTask().getAttempt() < 2) {
-      return null;
-    }
-    return new WorkflowTaskProblem(described.getPendingWorkflowTask().getAttempt(),
-        lastFailure(temporal, described.getWorkflowExecutionInfo().getExecution()));
+    Failures failures = failures(temporal, described.getWorkflowExecutionInfo().getExecution());
+    int attempts = Math.max(described.getPendingWorkflowTask().getAttempt(), failures.sinceLastCompleted() + 1);
+    return attempts < 2 ? null : new WorkflowTaskProblem(attempts, failures.lastMessage());
   }
 
-  /** The message of the last WorkflowTaskFailed event, read page by page (bounded). */
-  private static String lastFailure(WorkflowClient temporal, WorkflowExecution execution) {
+  private record Failures(int sinceLastCompleted, String lastMessage) {}
+
+  /** The WorkflowTaskFailed events since the last completed task, read page by page (bounded). */
+  private static Failures failures(WorkflowClient temporal, WorkflowExecution execution) {
     String message = null;
+    int since = 0;
     ByteString token = ByteString.EMPTY;
     for (int page = 0; page < MAX_PAGES; page++) {
       GetWorkflowExecutionHistoryResponse response = temporal.getWorkflowServiceStubs().blockingStub()
           .getWorkflowExecutionHistory(GetWorkflowExecutionHistoryRequest.newBuilder()
               .setNamespace(temporal.getOptions().getNamespace()).setExecution(execution).setNextPageToken(token).build());
       for (HistoryEvent event : response.getHistory().getEventsList()) {
+        if (event.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
+          since = 0;
+        }
         if (event.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
+          since++;
           var failure = event.getWorkflowTaskFailedEventAttributes().getFailure();
           String text = failure.getMessage();
+          for (var cause = failure; cause.hasCause(); ) {
+            cause = cause.getCause();
+            text = text + "; caused by " + cause.getMessage();
+          }
           message = "event " + event.getEventId() + ", " + event.getWorkflowTaskFailedEventAttributes().getCause().name()
               .replace("WORKFLOW_TASK_FAILED_CAUSE_", "") + ": " + (text.length() > 500 ? text.substring(0, 500) + "..." : text);
         }
@@ -59,6 +73,6 @@ public record WorkflowTaskProblem(int attempts, String message) {
         break;
       }
     }
-    return message;
+    return new Failures(since, message);
   }
 }
