@@ -1,5 +1,8 @@
 package io.bmadflow.workflows.recovery;
 
+import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.checkpoint.CheckpointIds;
+import io.bmadflow.workflows.project.ComponentRestore;
 import java.util.List;
 
 /**
@@ -38,5 +41,45 @@ public record RecoveryRequest(
 
   public int reachabilityWait() {
     return reachabilityWaitSeconds > 0 ? reachabilityWaitSeconds : DEFAULT_REACHABILITY_WAIT_SECONDS;
+  }
+
+  /** What is wrong with this request, naming the field, or null when nothing is. */
+  public String problem() {
+    String p = ProjectIds.problem(projectId);
+    if (p != null) {
+      return p;
+    }
+    if (!RecoveryIds.isValid(recoveryId)) {
+      return "recovery id '" + recoveryId + "' is not valid";
+    }
+    if (checkpointId != null && !CheckpointIds.isValid(checkpointId)) {
+      return "checkpoint id '" + checkpointId + "' is not valid";
+    }
+    if (checkpointId != null && atMillis != null) {
+      return "name a checkpoint or a time, not both";
+    }
+    for (String c : components) {
+      String problem = ComponentRestore.problem(c);
+      if (problem != null) {
+        return problem;
+      }
+    }
+    return null;
+  }
+
+  /** The named state components ({@code context}, {@code agent:<name>}, ...): every component but files. */
+  public List<String> stateComponents() {
+    return components.stream().filter(c -> !c.startsWith(ComponentRestore.FILE_PREFIX)).toList();
+  }
+
+  /** The workspace paths of the named {@code file:<path>} components. */
+  public List<String> fileComponents() {
+    return components.stream().filter(c -> c.startsWith(ComponentRestore.FILE_PREFIX))
+        .map(c -> c.substring(ComponentRestore.FILE_PREFIX.length())).toList();
+  }
+
+  /** Whether the request names components and all of them are workspace files. */
+  public boolean filesOnly() {
+    return !components.isEmpty() && stateComponents().isEmpty();
   }
 }

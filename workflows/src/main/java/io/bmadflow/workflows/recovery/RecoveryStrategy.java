@@ -6,7 +6,7 @@ import java.util.stream.Collectors;
 
 /**
  * The seed's recovery strategies. {@code AUTO} lets the recovery pick one from its failure
- * assessment; see {@link RecoveryWorkflowImpl#select}.
+ * assessment; see {@link StrategySelection#select}.
  */
 public enum RecoveryStrategy {
   AUTO,

@@ -22,17 +22,17 @@ class RecoverySelectionTest {
     return new RecoveryRequest("rcv-20260115-143000-0a1b2c3d", "p", strategy, checkpoint, null, components, false, "t", null, 0);
   }
 
-  private static RecoveryWorkflowImpl.Selection auto(Assessment a) {
+  private static StrategySelection auto(Assessment a) {
     return auto(a, null);
   }
 
-  private static RecoveryWorkflowImpl.Selection auto(Assessment a, String checkpoint, String... components) {
-    return RecoveryWorkflowImpl.select(request(RecoveryStrategy.AUTO, checkpoint, List.of(components)), a);
+  private static StrategySelection auto(Assessment a, String checkpoint, String... components) {
+    return StrategySelection.select(request(RecoveryStrategy.AUTO, checkpoint, List.of(components)), a);
   }
 
   @Test
   void aLostHistoryIsRecoveredCold() {
-    RecoveryWorkflowImpl.Selection s = auto(workflow(Assessment.NOT_FOUND));
+    StrategySelection s = auto(workflow(Assessment.NOT_FOUND));
     assertEquals(RecoveryStrategy.COLD, s.strategy());
     assertTrue(s.scenario().startsWith("complete system failure"), s.scenario());
   }
@@ -45,7 +45,7 @@ class RecoverySelectionTest {
 
   @Test
   void aFailingAgentInARunningWorkflowIsRecoveredHot() {
-    RecoveryWorkflowImpl.Selection s = auto(workflow(Assessment.RUNNING,
+    StrategySelection s = auto(workflow(Assessment.RUNNING,
         new Assessment.FailingActivity("RunStep", 4, "pm", "agent pm, step 3: exit 1")));
     assertEquals(RecoveryStrategy.HOT, s.strategy());
     assertTrue(s.scenario().contains("agent pm is failing (attempt 4"), s.scenario());
@@ -54,7 +54,7 @@ class RecoverySelectionTest {
   @Test
   void namedComponentsAreSelectiveAndNamedFilesNeedNoRunningWorkflow() {
     assertEquals(RecoveryStrategy.SELECTIVE, auto(workflow(Assessment.RUNNING), null, "agent:pm").strategy());
-    RecoveryWorkflowImpl.Selection files = auto(workflow(Assessment.COMPLETED), null, ComponentRestore.FILE_PREFIX + "docs/prd.md");
+    StrategySelection files = auto(workflow(Assessment.COMPLETED), null, ComponentRestore.FILE_PREFIX + "docs/prd.md");
     assertEquals(RecoveryStrategy.SELECTIVE, files.strategy());
     assertTrue(files.scenario().startsWith("human error"), files.scenario());
   }
@@ -66,7 +66,7 @@ class RecoverySelectionTest {
 
   @Test
   void aHealthyProjectHasNothingToRecover() {
-    RecoveryWorkflowImpl.Selection s = auto(workflow(Assessment.RUNNING));
+    StrategySelection s = auto(workflow(Assessment.RUNNING));
     assertNull(s.strategy());
     assertTrue(s.reason().startsWith("nothing to recover"), s.reason());
   }
@@ -81,21 +81,21 @@ class RecoverySelectionTest {
   void strategiesThatRestoreIntoAWorkflowRefuseWhenNoneRuns() {
     for (RecoveryStrategy s : List.of(RecoveryStrategy.HOT, RecoveryStrategy.WARM)) {
       ApplicationFailure refused = assertThrows(ApplicationFailure.class,
-          () -> RecoveryWorkflowImpl.select(request(s, null, List.of()), workflow(Assessment.NOT_FOUND)));
+          () -> StrategySelection.select(request(s, null, List.of()), workflow(Assessment.NOT_FOUND)));
       assertTrue(refused.getOriginalMessage().contains("use --strategy cold"), refused.getOriginalMessage());
     }
     ApplicationFailure noComponents = assertThrows(ApplicationFailure.class,
-        () -> RecoveryWorkflowImpl.select(request(RecoveryStrategy.SELECTIVE, null, List.of()), workflow(Assessment.RUNNING)));
+        () -> StrategySelection.select(request(RecoveryStrategy.SELECTIVE, null, List.of()), workflow(Assessment.RUNNING)));
     assertTrue(noComponents.getOriginalMessage().contains("needs --components"));
   }
 
   @Test
   void badRequestsAreNamed() {
     assertEquals("checkpoint id 'cp-x' is not valid",
-        RecoveryWorkflowImpl.problem(request(RecoveryStrategy.COLD, "cp-x", List.of())));
-    assertTrue(RecoveryWorkflowImpl.problem(request(RecoveryStrategy.SELECTIVE, null, List.of("file:../etc/passwd")))
+        request(RecoveryStrategy.COLD, "cp-x", List.of()).problem());
+    assertTrue(request(RecoveryStrategy.SELECTIVE, null, List.of("file:../etc/passwd")).problem()
         .contains("not a safe workspace path"));
-    assertTrue(RecoveryWorkflowImpl.problem(request(RecoveryStrategy.SELECTIVE, null, List.of("everything")))
+    assertTrue(request(RecoveryStrategy.SELECTIVE, null, List.of("everything")).problem()
         .startsWith("unknown component 'everything'"));
   }
 }
