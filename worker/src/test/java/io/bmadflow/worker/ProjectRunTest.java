@@ -115,7 +115,7 @@ class ProjectRunTest {
       WorkflowReplayer.replayWorkflowExecution(history.toJson(false), ProjectWorkflowImpl.class, PhaseWorkflowImpl.class);
       if (recordTo != null) {
         // Refreshes src/test/resources/histories/ (see RecordedHistoriesTest).
-        String name = workflowId.replace("bmadflow-project-run-ok", "greenfield-fullstack-v3") + ".json";
+        String name = workflowId.replace("bmadflow-project-run-ok", "greenfield-fullstack-v4") + ".json";
         Files.writeString(Path.of(recordTo).resolve(name), history.toJson(true));
       }
     }
