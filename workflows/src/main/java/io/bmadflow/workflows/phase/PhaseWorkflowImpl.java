@@ -211,7 +211,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
 
   private AgentStepResult runAgent(int index, String storyId) {
     DefinitionStep step = step(index);
-    String agent = resolveAgent(step.agent());
+    String agent = DefinitionStep.resolveAgent(step.agent());
     AgentStepRequest stepRequest =
         new AgentStepRequest(
             request.projectId(),
@@ -293,14 +293,5 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     }
     String key = (lastAgent + "_to_" + agent).replace('-', '_').toLowerCase(Locale.ROOT);
     return request.definition().handoffPrompts().get(key);
-  }
-
-  /**
-   * The agent that runs a step: the first of BMAD's alternatives ({@code analyst/pm}), and the
-   * orchestrator for {@code various}.
-   */
-  public static String resolveAgent(String agent) {
-    String first = agent.split("/")[0].trim();
-    return "various".equals(first) ? "orchestrator" : first;
   }
 }

@@ -22,6 +22,7 @@ import io.bmadflow.workflows.checkpoint.CheckpointRef;
 import io.bmadflow.workflows.checkpoint.CheckpointRequest;
 import io.bmadflow.workflows.checkpoint.CheckpointTrigger;
 import io.bmadflow.workflows.checkpoint.CheckpointType;
+import io.bmadflow.workflows.definition.DefinitionStep;
 import io.bmadflow.workflows.definition.PhasePlan;
 import io.bmadflow.workflows.definition.PhasePlan.PhaseSteps;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
@@ -30,7 +31,6 @@ import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.phase.PhaseRequest;
 import io.bmadflow.workflows.phase.PhaseResult;
 import io.bmadflow.workflows.phase.PhaseWorkflow;
-import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
@@ -57,8 +57,8 @@ import org.slf4j.Logger;
  * {@code worker/src/test/resources/histories/} and fails on a change that breaks them.
  */
 public class ProjectWorkflowImpl implements ProjectWorkflow {
-  /** The phase name a finished project reports. */
-  public static final String COMPLETE = "complete";
+  /** The phase name a finished project reports: {@link ProjectSnapshot#COMPLETE}. */
+  public static final String COMPLETE = ProjectSnapshot.COMPLETE;
 
   private static final Logger log = Workflow.getLogger(ProjectWorkflowImpl.class);
 
@@ -213,7 +213,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private void checkRoster() {
     List<String> needed = definition.sequence().stream()
         .filter(s -> s.isAgentStep())
-        .map(s -> PhaseWorkflowImpl.resolveAgent(s.agent()))
+        .map(s -> DefinitionStep.resolveAgent(s.agent()))
         .distinct()
         .sorted()
         .toList();
