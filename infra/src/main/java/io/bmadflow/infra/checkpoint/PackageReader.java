@@ -346,7 +346,8 @@ final class PackageReader {
       super(in);
     }
 
-      public int read() throws IOException {
+    @Override
+    public int read() throws IOException {
       int b = in.read();
       if (b >= 0) {
         count++;
@@ -354,7 +355,8 @@ final class PackageReader {
       return b;
     }
 
-      public int read(byte[] b, int off, int len) throws IOException {
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
       int n = in.read(b, off, len);
       if (n > 0) {
         count += n;

@@ -4,7 +4,6 @@ import io.bmadflow.infra.config.S3Settings;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.ProjectIds;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -25,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Function;
-import java.util.zip.GZIPOutputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -266,7 +264,7 @@ final class PackageWriter {
       String encoding = PackageFile.IDENTITY;
       byte[] encoded = logical;
       if (options.compress()) {
-        byte[] gz = gzip(logical);
+        byte[] gz = FastGzipOutputStream.gzip(logical);
         if (gz.length < logical.length) {
           encoding = PackageFile.GZIP;
           encoded = gz;
@@ -373,28 +371,8 @@ final class PackageWriter {
             + ", new " + checksum + "); committed packages are never overwritten, take a new checkpoint id");
   }
 
-  static byte[] gzip(byte[] bytes) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(Math.max(64, bytes.length / 3));
-    try (GZIPOutputStream gz = new FastGzipOutputStream(out, 8192)) {
-      gz.write(bytes);
-    }
-    return out.toByteArray();
-  }
-
   private static String contentType(String path) {
     return path.endsWith(".json") ? JSON : path.endsWith(".md") ? "text/markdown" : "application/octet-stream";
-  }
-
-  /**
-   * gzip at level 1: on package content it is several times faster than the default level for a
-   * few percent more bytes (see docs/benchmarks.md), and a commit's cost is dominated by CPU at
-   * the default level. Any gzip reader reads it.
-   */
-  private static final class FastGzipOutputStream extends GZIPOutputStream {
-    FastGzipOutputStream(OutputStream out, int size) throws IOException {
-      super(out, size);
-      def.setLevel(java.util.zip.Deflater.BEST_SPEED);
-    }
   }
 
   private static final class CountingOutputStream extends java.io.FilterOutputStream {
@@ -404,12 +382,14 @@ final class PackageWriter {
       super(out);
     }
 
-      public void write(int b) throws IOException {
+    @Override
+    public void write(int b) throws IOException {
       out.write(b);
       count++;
     }
 
-      public void write(byte[] b, int off, int len) throws IOException {
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
       out.write(b, off, len);
       count += len;
     }
