@@ -7,6 +7,7 @@ import io.bmadflow.activities.agents.BuiltInAgentRunner;
 import io.bmadflow.infra.devstack.DevStack;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.temporal.TemporalConnection;
+import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.project.ProjectWorkflow;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,7 +33,7 @@ class MetricsEndpointTest {
         BmadflowWorker worker = BmadflowWorker.start(temporal, fixture.store, new BmadflowWorker.Options(
             "metrics-worker", fixture.workspaces, new BuiltInAgentRunner(Duration.ZERO), metrics, null))) {
       fixture.start("metrics-run", null);
-      assertEquals(ProjectWorkflow.COMPLETE, fixture.await("metrics-run").finalState().phase());
+      assertEquals(ProjectSnapshot.COMPLETE, fixture.await("metrics-run").finalState().phase());
       int checkpoints = (int) fixture.store.list("metrics-run").stream()
           .filter(c -> c.triggerReason().equals("phase_transition")).count();
 

@@ -47,7 +47,7 @@ class ProjectRunTest {
 
   @Test
   void aProjectRunsToCompletionWithVerifiedCheckpointsAtEachPhaseTransition() throws Exception {
-    assertEquals(ProjectWorkflow.COMPLETE, finished.phase());
+    assertEquals(ProjectSnapshot.COMPLETE, finished.phase());
     assertEquals(List.of("analysis", "planning", "solutioning", "implementation", "deployment"), finished.phases());
     assertEquals(List.of("1.1", "1.2", "2.1"), finished.stories());
     assertEquals(finished.stepsPlanned(), finished.stepsCompleted());

@@ -14,6 +14,11 @@ public final class Failures {
   public static final String CHECKPOINT_CONFLICT = "BmadflowCheckpointConflict";
   /** A stored package failed verification (size, checksum or schema). */
   public static final String CHECKPOINT_CORRUPT = "BmadflowCheckpointCorrupt";
+  /**
+   * Checkpoint storage could not be reached or refused a request. Retryable: the retry profiles
+   * ride out an outage; the message says what failed and what to check.
+   */
+  public static final String STORAGE_UNAVAILABLE = "BmadflowStorageUnavailable";
 
   /** A phase failed (an agent step ran out of attempts); the message names the step and the cause. */
   public static final String PHASE_FAILED = "BmadflowPhaseFailed";

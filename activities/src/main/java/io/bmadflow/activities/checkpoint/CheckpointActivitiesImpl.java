@@ -1,10 +1,10 @@
 package io.bmadflow.activities.checkpoint;
 
 import io.bmadflow.activities.Heartbeats;
+import io.bmadflow.activities.StoreFailures;
 import io.bmadflow.activities.Workspace;
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
-import io.bmadflow.infra.checkpoint.CheckpointStoreException;
 import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.json.PackageJson;
@@ -164,16 +164,13 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
     return projectId;
   }
 
-  /** Store errors as Temporal failures: permanent ones non-retryable, outages retried. */
+  /**
+   * Store errors as Temporal failures ({@link StoreFailures}), and a package the request makes
+   * invalid (an unsafe path, a reserved or repeated file) as a non-retryable invalid input.
+   */
   private static <T> T mapped(java.util.function.Supplier<T> call) {
     try {
-      return call.get();
-    } catch (CheckpointStoreException.Conflict e) {
-      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CONFLICT);
-    } catch (CheckpointStoreException.NotFound e) {
-      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
-    } catch (CheckpointStoreException.Corrupt e) {
-      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.CHECKPOINT_CORRUPT);
+      return StoreFailures.call(call);
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
     }

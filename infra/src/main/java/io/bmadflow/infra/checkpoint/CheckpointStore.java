@@ -45,11 +45,21 @@ public interface CheckpointStore {
    */
   record CommitResult(CheckpointMetadata metadata, boolean alreadyCommitted, List<String> warnings) {}
 
+  /**
+   * The content of a package, stored but not committed.
+   *
+   * @param checksum the package checksum ({@code sha256:} of its manifest)
+   * @param committed the metadata when the id was committed already (same content or request),
+   *     else null
+   * @param storedBytes the package's stored size
+   */
+  record Staged(String checksum, CheckpointMetadata committed, long storedBytes) {}
+
   /** Commits a package; see the class comment. Equivalent to {@link #stage} then {@link #publish}. */
   CommitResult commit(CommitRequest request);
 
   /** Stores a package's content without committing it (the request's metadata is not used). */
-  S3CheckpointStore.Staged stage(CommitRequest request);
+  Staged stage(CommitRequest request);
 
   /** Checks a staged package's objects before it is committed. */
   VerificationReport verifyStaged(String projectId, String checkpointId);
@@ -63,6 +73,15 @@ public interface CheckpointStore {
 
   /** The metadata of one committed checkpoint, read strictly. */
   CheckpointMetadata metadata(String projectId, String checkpointId);
+
+  /**
+   * Opens one committed checkpoint: its metadata is read and checked once, and its state, origin
+   * and files are read through the handle; see {@link StoredCheckpoint}.
+   *
+   * @throws CheckpointStoreException.NotFound when there is no such committed checkpoint
+   * @throws CheckpointStoreException.Corrupt when its metadata fails the checks
+   */
+  StoredCheckpoint open(String projectId, String checkpointId);
 
   /** Verifies every file of a committed checkpoint against the metadata and manifest. */
   VerificationReport verify(String projectId, String checkpointId);

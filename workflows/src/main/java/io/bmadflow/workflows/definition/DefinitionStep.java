@@ -46,6 +46,15 @@ public record DefinitionStep(
     optionalSteps = optionalSteps == null ? List.of() : List.copyOf(optionalSteps);
   }
 
+  /**
+   * The agent that runs a step: the first of BMAD's alternatives ({@code analyst/pm}), and the
+   * orchestrator for {@code various}.
+   */
+  public static String resolveAgent(String agent) {
+    String first = agent.split("/")[0].trim();
+    return "various".equals(first) ? "orchestrator" : first;
+  }
+
   /** Whether this entry runs an agent (as opposed to a named guidance or control step). */
   @JsonIgnore
   public boolean isAgentStep() {
@@ -66,12 +75,4 @@ public record DefinitionStep(
     return agent + ": " + what;
   }
 
-  /**
-   * The agent that runs a step whose {@code agent} is given: the first of BMAD's alternatives
-   * ({@code analyst/pm}), and the orchestrator for {@code various}.
-   */
-  public static String runningAgent(String agent) {
-    String first = agent.split("/")[0].trim();
-    return "various".equals(first) ? "orchestrator" : first;
-  }
 }

@@ -211,7 +211,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
 
   private AgentStepResult runAgent(int index, String storyId) {
     DefinitionStep step = step(index);
-    String agent = DefinitionStep.runningAgent(step.agent());
+    String agent = DefinitionStep.resolveAgent(step.agent());
     AgentStepRequest stepRequest =
         new AgentStepRequest(
             request.projectId(),

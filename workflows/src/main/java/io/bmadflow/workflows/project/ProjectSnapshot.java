@@ -76,6 +76,9 @@ public record ProjectSnapshot(
     fallbackAgents = fallbackAgents == null ? List.of() : fallbackAgents;
   }
 
+  /** The phase a finished project reports. */
+  public static final String COMPLETE = "complete";
+
   /** The prefix of the pause reason a recovery holds a restarted project with until it validated it. */
   public static final String RECOVERY_PAUSE = "recovery ";
 

@@ -21,8 +21,6 @@ import io.temporal.workflow.WorkflowMethod;
  */
 @WorkflowInterface
 public interface ProjectWorkflow {
-  /** The phase name a finished project reports. */
-  String COMPLETE = "complete";
 
   @WorkflowMethod
   ProjectResult run(ProjectRequest request);

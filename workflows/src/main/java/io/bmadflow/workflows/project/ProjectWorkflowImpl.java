@@ -40,9 +40,6 @@ import org.slf4j.Logger;
  * {@code worker/src/test/resources/histories/} and fails on a change that breaks them.
  */
 public class ProjectWorkflowImpl implements ProjectWorkflow {
-  /** The phase name a finished project reports; see {@link ProjectWorkflow#COMPLETE}. */
-  public static final String COMPLETE = ProjectWorkflow.COMPLETE;
-
   private static final Logger log = Workflow.getLogger(ProjectWorkflowImpl.class);
 
   private ProjectVersions versions;
@@ -106,9 +103,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       currentPhaseWorkflowId = null;
       boolean last = i == plan.size() - 1;
       if (last) {
-        state.enterPhase(COMPLETE);
+        state.enterPhase(ProjectSnapshot.COMPLETE);
       }
-      String to = last ? COMPLETE : plan.get(i + 1).phase().wire();
+      String to = last ? ProjectSnapshot.COMPLETE : plan.get(i + 1).phase().wire();
       checkpointer.phaseTransition(
           "phase transition " + phase + " -> " + to + " (after " + phase + (last ? "" : ", before " + to) + ")");
     }
@@ -149,7 +146,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     WorkflowDefinition definition = state.definition();
     List<String> needed = definition.sequence().stream()
         .filter(DefinitionStep::isAgentStep)
-        .map(s -> DefinitionStep.runningAgent(s.agent()))
+        .map(s -> DefinitionStep.resolveAgent(s.agent()))
         .distinct()
         .sorted()
         .toList();
@@ -325,7 +322,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     if (problem != null) {
       throw new IllegalArgumentException(problem);
     }
-    if (COMPLETE.equals(state.phase())) {
+    if (ProjectSnapshot.COMPLETE.equals(state.phase())) {
       throw new IllegalArgumentException("project " + state.projectId() + " is complete; there is no agent to replace");
     }
   }
@@ -391,7 +388,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     String phase = state.phase();
     String status = state.pendingGate() != null ? "waiting-for-operator" : state.paused() ? "paused"
-        : COMPLETE.equals(phase) ? "complete" : "running";
+        : ProjectSnapshot.COMPLETE.equals(phase) ? "complete" : "running";
     List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
     updates.add(SearchAttributes.PHASE.valueSet(phase));
     updates.add(SearchAttributes.STATUS.valueSet(status));

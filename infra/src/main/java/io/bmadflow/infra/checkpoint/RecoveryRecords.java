@@ -1,0 +1,116 @@
+package io.bmadflow.infra.checkpoint;
+
+import io.bmadflow.infra.config.S3Settings;
+import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.recovery.RecoveryIds;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * The files recoveries and recovery drills leave in the bucket: a recovery's report and backup
+ * under {@code <prefix><project>/docs/state/recoveries/<recovery-id>/}, a drill run's report under
+ * {@code <prefix>_drills/<drill-run-id>/}. Unlike packages they may be rewritten.
+ */
+final class RecoveryRecords {
+  private final S3Objects objects;
+  private final S3Settings settings;
+  private final StoreOptions options;
+
+  RecoveryRecords(S3Objects objects, StoreOptions options) {
+    this.objects = objects;
+    this.settings = objects.settings();
+    this.options = options;
+  }
+
+  /** Marks a recovery file stored encrypted: its first bytes. */
+  private static final byte[] ENCRYPTED_MARK = "BMADFLOW-AES-GCM\n".getBytes(StandardCharsets.US_ASCII);
+
+  /** Stores one file of a recovery; {@code sensitive} ones are encrypted when a cipher is configured. */
+  void putRecoveryFile(String projectId, String recoveryId, String path, byte[] bytes, boolean sensitive) {
+    PackagePaths.requireSafe(path);
+    String key = PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId) + path;
+    byte[] stored = bytes;
+    if (sensitive && options.cipher() != null) {
+      byte[] sealed = options.cipher().encrypt(bytes, "recoveries/" + recoveryId + "/" + path);
+      stored = new byte[ENCRYPTED_MARK.length + sealed.length];
+      System.arraycopy(ENCRYPTED_MARK, 0, stored, 0, ENCRYPTED_MARK.length);
+      System.arraycopy(sealed, 0, stored, ENCRYPTED_MARK.length, sealed.length);
+    }
+    objects.put(key, stored, path.endsWith(".json") ? "application/json" : path.endsWith(".md") ? "text/markdown"
+        : "application/octet-stream", null, null);
+  }
+
+  /** Reads one file of a recovery, decrypting it if needed; null when it does not exist. */
+  byte[] readRecoveryFile(String projectId, String recoveryId, String path) {
+    PackagePaths.requireSafe(path);
+    byte[] stored = objects.get(PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId) + path);
+    if (stored == null || stored.length < ENCRYPTED_MARK.length
+        || !Arrays.equals(stored, 0, ENCRYPTED_MARK.length, ENCRYPTED_MARK, 0, ENCRYPTED_MARK.length)) {
+      return stored;
+    }
+    if (options.cipher() == null) {
+      throw new CheckpointStoreException.Corrupt("recovery " + recoveryId + " file " + path
+          + " is encrypted; set the same BMADFLOW_ENCRYPTION_KEY to read it");
+    }
+    return options.cipher().decrypt(Arrays.copyOfRange(stored, ENCRYPTED_MARK.length, stored.length),
+        "recoveries/" + recoveryId + "/" + path);
+  }
+
+  /** The ids of a project's recoveries, oldest first. */
+  List<String> recoveries(String projectId) {
+    String prefix = settings.prefix() + ProjectIds.requireValid(projectId) + "/docs/state/recoveries/";
+    return objects.childPrefixes(prefix, null).stream()
+        .map(p -> p.substring(prefix.length(), p.length() - 1))
+        .filter(RecoveryIds::isValid)
+        .sorted()
+        .toList();
+  }
+
+  /** The one of {@code projects} that has a recovery with this id, or null. */
+  String projectOfRecovery(String recoveryId, List<String> projects) {
+    RecoveryIds.requireValid(recoveryId);
+    for (String project : projects) {
+      if (objects.head(PackagePaths.recoveryPrefix(settings.prefix(), project, recoveryId) + "recovery-report.json")) {
+        return project;
+      }
+    }
+    return null;
+  }
+
+  /** Drill run ids: {@code drill-YYYYMMDD-HHMMSS-<scenario>-<n>}. */
+  private static final Pattern DRILL_RUN = Pattern.compile("drill-\\d{8}-\\d{6}-[a-z-]{1,40}-\\d{1,6}");
+
+  private String drillKey(String drillRunId, String path) {
+    if (drillRunId == null || !DRILL_RUN.matcher(drillRunId).matches()) {
+      throw new IllegalArgumentException("drill run id '" + drillRunId + "' is not valid (drill-YYYYMMDD-HHMMSS-<scenario>-<n>)");
+    }
+    return settings.prefix() + "_drills/" + drillRunId + "/" + PackagePaths.requireSafe(path);
+  }
+
+  /** Stores one file of a drill run. */
+  void putDrillFile(String drillRunId, String path, byte[] bytes) {
+    objects.put(drillKey(drillRunId, path), bytes, path.endsWith(".json") ? "application/json" : "text/markdown", null, null);
+  }
+
+  /** Reads one file of a drill run, or null. */
+  byte[] readDrillFile(String drillRunId, String path) {
+    return objects.get(drillKey(drillRunId, path));
+  }
+
+  /** The ids of the stored drill runs, oldest first. */
+  List<String> drillRuns() {
+    String prefix = settings.prefix() + "_drills/";
+    return objects.childPrefixes(prefix, null).stream()
+        .map(p -> p.substring(prefix.length(), p.length() - 1))
+        .filter(id -> DRILL_RUN.matcher(id).matches())
+        .sorted()
+        .toList();
+  }
+
+  /** Where a recovery's files are, for humans. */
+  String recoveryLocation(String projectId, String recoveryId) {
+    return "s3://" + settings.bucket() + "/" + PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId);
+  }
+}
