@@ -22,7 +22,9 @@ import io.bmadflow.workflows.phase.PhaseWorkflow;
 import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
+import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
+import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import java.util.ArrayList;
@@ -46,6 +48,12 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private ProjectState state;
   private Checkpointer checkpointer;
   private String currentPhaseWorkflowId;
+  /** Messages to a phase that handlers asked for, sent by the outbox coroutine (not on the legacy path). */
+  private final List<PhaseMessage> outbox = new ArrayList<>();
+  private boolean searchAttributesStale;
+
+  /** A message for the phase that was running when a handler asked for it. */
+  private record PhaseMessage(String phaseWorkflowId, Consumer<PhaseWorkflow> message) {}
 
   @Override
   public ProjectResult run(ProjectRequest request) {
@@ -70,7 +78,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     ProjectRequest origin = new ProjectRequest(request.projectId(), definition, request.workspace(),
         request.maxHistoryEvents(), null, 0, request.agentAttempts(), request.policy());
-    checkpointer = new Checkpointer(state, versions, policy, origin, this::upsertSearchAttributes);
+    checkpointer = new Checkpointer(state, versions, policy, origin, this::writeSearchAttributes);
     if (!versions.legacy()) {
       checkpointer.enable(!policy.off());
     }
@@ -81,6 +89,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       checkpointer.enable(versions.triggers() && !policy.off()); // Where legacy histories asked it.
     }
     checkpointer.start();
+    if (!versions.legacy()) {
+      Async.procedure(this::sendOutbox);
+    }
     int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
 
     for (int i = request.nextPhase(); i < plan.size(); i++) {
@@ -95,7 +106,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       PhaseSteps phaseSteps = plan.get(i);
       String phase = phaseSteps.phase().wire();
       state.enterPhase(phase);
-      upsertSearchAttributes();
+      writeSearchAttributes();
       log.info("project {}: phase {} starts", state.projectId(), phase);
       PhaseResult result = runPhase(request, phaseSteps, i == request.nextPhase() && request.carried() != null);
       // Every step signal is in history before the child's completion; wait until all are applied.
@@ -111,9 +122,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     checkpointer.awaitNotifications();
     if (!versions.legacy()) {
-      Workflow.await(Workflow::isEveryHandlerFinished);
+      Workflow.await(() -> Workflow.isEveryHandlerFinished() && outbox.isEmpty());
     }
-    upsertSearchAttributes();
+    writeSearchAttributes();
     return new ProjectResult(state.snapshot());
   }
 
@@ -136,9 +147,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
   }
 
-  /** Before continue-as-new: no checkpoint queued or in flight, and (on this code) no handler still running. */
+  /** Before continue-as-new: no checkpoint queued or in flight, and (on this code) no handler or message still pending. */
   private void awaitQuiet() {
-    Workflow.await(() -> checkpointer.idle() && (versions.legacy() || Workflow.isEveryHandlerFinished()));
+    Workflow.await(() -> checkpointer.idle() && (versions.legacy() || Workflow.isEveryHandlerFinished() && outbox.isEmpty()));
   }
 
   /** Refuses to start a definition whose agents no worker can run, naming them. */
@@ -220,8 +231,12 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   @Override
   public String decideGate(OperatorDecision decision) {
     String gateId = state.pendingGate().gateId();
-    Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId)
-        .operatorDecision(new OperatorDecision(gateId, decision.action(), decision.by(), decision.reason()));
+    OperatorDecision decided = new OperatorDecision(gateId, decision.action(), decision.by(), decision.reason());
+    if (versions.legacy()) {
+      Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).operatorDecision(decided);
+    } else {
+      outbox.add(new PhaseMessage(currentPhaseWorkflowId, phase -> phase.operatorDecision(decided)));
+    }
     return gateId;
   }
 
@@ -369,20 +384,59 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     tellPhase(phase -> phase.setPaused(paused));
   }
 
-  /** Signals the running phase, if there is one; a phase that finished meanwhile is not an error. */
+  /**
+   * Signals the running phase, if there is one; a phase that finished meanwhile is not an error.
+   * Handlers do not send commands themselves (their order against an update's acceptance in one
+   * workflow task is not the same on replay): the message waits in the outbox, which a coroutine
+   * of the main method sends. Legacy histories sent it at once, and replay that way.
+   */
   private void tellPhase(Consumer<PhaseWorkflow> message) {
     if (currentPhaseWorkflowId == null) {
       return;
     }
-    try {
-      message.accept(Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId));
-    } catch (ApplicationFailure phaseNotRunning) {
-      // See the callers.
+    if (versions.legacy()) {
+      send(new PhaseMessage(currentPhaseWorkflowId, message));
+    } else {
+      outbox.add(new PhaseMessage(currentPhaseWorkflowId, message));
     }
   }
 
-  /** Keeps the Web UI's search attributes current, when the project was started with them. */
+  private static void send(PhaseMessage m) {
+    try {
+      m.message().accept(Workflow.newExternalWorkflowStub(PhaseWorkflow.class, m.phaseWorkflowId()));
+    } catch (ApplicationFailure | SignalExternalWorkflowException phaseNotRunning) {
+      // See the callers of tellPhase.
+    }
+  }
+
+  /** The outbox coroutine: sends the phase messages handlers queued, in order, and the search attributes they made stale. */
+  private void sendOutbox() {
+    while (true) {
+      Workflow.await(() -> !outbox.isEmpty() || searchAttributesStale);
+      while (!outbox.isEmpty()) {
+        send(outbox.remove(0));
+      }
+      if (searchAttributesStale) {
+        searchAttributesStale = false;
+        writeSearchAttributes();
+      }
+    }
+  }
+
+  /**
+   * Keeps the Web UI's search attributes current after a handler changed the state: through the
+   * outbox (see {@link #tellPhase}); legacy histories upserted at once.
+   */
   private void upsertSearchAttributes() {
+    if (versions.legacy()) {
+      writeSearchAttributes();
+    } else {
+      searchAttributesStale = true;
+    }
+  }
+
+  /** Upserts the search attributes, when the project was started with them: the main method and its coroutines call it. */
+  private void writeSearchAttributes() {
     if (!versions.searchAttributes() || !Workflow.getTypedSearchAttributes().containsKey(SearchAttributes.PROJECT)) {
       return;
     }
