@@ -23,8 +23,13 @@
  *       handler can be asked for before or after the place it was recorded at
  *       ({@code TMPRL1100 getVersion call before the existing version marker event}).
  *   <li>Handlers validate (in the update's validator, before anything is written to history) and
- *       then change the state object and queue work; activities run in the main method or in a
- *       coroutine the main method started, not in a handler.
+ *       then change the state object and queue work: they send no commands themselves. Activities,
+ *       signals to other workflows and search-attribute upserts are sent by the main method or by a
+ *       coroutine it started (the project's checkpointer and outbox). Why: when a signal and an
+ *       update arrive in one workflow task, the update's acceptance is recorded before the
+ *       commands of that task, and on replay a command sent from the signal's handler lands before
+ *       it ({@code TMPRL1100 ... UPDATE_ACCEPTED does not match command type
+ *       UPSERT_WORKFLOW_SEARCH_ATTRIBUTES}, found by {@code ScheduleFuzzTest}).
  *   <li>The main method awaits {@code Workflow.isEveryHandlerFinished()} before continue-as-new
  *       and before it returns, so no update is left unanswered.
  *   <li>Big data never travels through history: state holds references (paths, hashes, ids) and
