@@ -3,7 +3,6 @@ package io.bmadflow.workflows.project;
 import io.bmadflow.workflows.ActivityProfiles;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ProjectIds;
-import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.agents.AgentActivities;
 import io.bmadflow.workflows.agents.RosterCheck;
@@ -19,17 +18,12 @@ import io.bmadflow.workflows.gates.OperatorDecision;
 import io.bmadflow.workflows.phase.PhaseRequest;
 import io.bmadflow.workflows.phase.PhaseResult;
 import io.bmadflow.workflows.phase.PhaseWorkflow;
-import io.temporal.common.SearchAttributeUpdate;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.ChildWorkflowFailure;
-import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
-import io.temporal.workflow.SignalExternalWorkflowException;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 
 /**
@@ -47,13 +41,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   private ProjectVersions versions;
   private ProjectState state;
   private Checkpointer checkpointer;
-  private String currentPhaseWorkflowId;
-  /** Messages to a phase that handlers asked for, sent by the outbox coroutine (not on the legacy path). */
-  private final List<PhaseMessage> outbox = new ArrayList<>();
-  private boolean searchAttributesStale;
-
-  /** A message for the phase that was running when a handler asked for it. */
-  private record PhaseMessage(String phaseWorkflowId, Consumer<PhaseWorkflow> message) {}
+  private ProjectOutbox outbox;
 
   @Override
   public ProjectResult run(ProjectRequest request) {
@@ -78,7 +66,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     ProjectRequest origin = new ProjectRequest(request.projectId(), definition, request.workspace(),
         request.maxHistoryEvents(), null, 0, request.agentAttempts(), request.policy());
-    checkpointer = new Checkpointer(state, versions, policy, origin, this::writeSearchAttributes);
+    outbox = new ProjectOutbox(state, versions);
+    checkpointer = new Checkpointer(state, versions, policy, origin, () -> outbox.writeSearchAttributes());
     if (!versions.legacy()) {
       checkpointer.enable(!policy.off());
     }
@@ -89,9 +78,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       checkpointer.enable(versions.triggers() && !policy.off()); // Where legacy histories asked it.
     }
     checkpointer.start();
-    if (!versions.legacy()) {
-      Async.procedure(this::sendOutbox);
-    }
+    outbox.start();
     int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
 
     for (int i = request.nextPhase(); i < plan.size(); i++) {
@@ -106,12 +93,12 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       PhaseSteps phaseSteps = plan.get(i);
       String phase = phaseSteps.phase().wire();
       state.enterPhase(phase);
-      writeSearchAttributes();
+      outbox.writeSearchAttributes();
       log.info("project {}: phase {} starts", state.projectId(), phase);
       PhaseResult result = runPhase(request, phaseSteps, i == request.nextPhase() && request.carried() != null);
       // Every step signal is in history before the child's completion; wait until all are applied.
       Workflow.await(() -> state.stepsIn(result.phase()).size() >= result.stepRuns());
-      currentPhaseWorkflowId = null;
+      outbox.setRunningPhase(null);
       boolean last = i == plan.size() - 1;
       if (last) {
         state.enterPhase(ProjectSnapshot.COMPLETE);
@@ -122,19 +109,20 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     checkpointer.awaitNotifications();
     if (!versions.legacy()) {
-      Workflow.await(() -> Workflow.isEveryHandlerFinished() && outbox.isEmpty());
+      Workflow.await(() -> Workflow.isEveryHandlerFinished() && outbox.messagesSent());
     }
-    writeSearchAttributes();
+    outbox.writeSearchAttributes();
     return new ProjectResult(state.snapshot());
   }
 
   /** Runs one phase as a child workflow; a phase resumed part way skips the steps its records say already ran. */
   private PhaseResult runPhase(ProjectRequest request, PhaseSteps phaseSteps, boolean resumedHere) {
     String phase = phaseSteps.phase().wire();
-    currentPhaseWorkflowId = ProjectIds.phaseWorkflowId(state.projectId(), phase)
+    String phaseWorkflowId = ProjectIds.phaseWorkflowId(state.projectId(), phase)
         + (state.runs() > 1 ? "-run" + state.runs() : "");
+    outbox.setRunningPhase(phaseWorkflowId);
     PhaseWorkflow child = Workflow.newChildWorkflowStub(PhaseWorkflow.class,
-        ChildWorkflowOptions.newBuilder().setWorkflowId(currentPhaseWorkflowId).setTaskQueue(TaskQueues.ORCHESTRATION).build());
+        ChildWorkflowOptions.newBuilder().setWorkflowId(phaseWorkflowId).setTaskQueue(TaskQueues.ORCHESTRATION).build());
     try {
       return child.run(new PhaseRequest(state.projectId(), state.workspace(), phase, state.definition(),
           phaseSteps.stepIndexes(), state.stories(), state.flags(), state.artifacts(), state.lastAgent(), state.paused(),
@@ -149,7 +137,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   /** Before continue-as-new: no checkpoint queued or in flight, and (on this code) no handler or message still pending. */
   private void awaitQuiet() {
-    Workflow.await(() -> checkpointer.idle() && (versions.legacy() || Workflow.isEveryHandlerFinished() && outbox.isEmpty()));
+    Workflow.await(() -> checkpointer.idle() && (versions.legacy() || Workflow.isEveryHandlerFinished() && outbox.messagesSent()));
   }
 
   /** Refuses to start a definition whose agents no worker can run, naming them. */
@@ -201,7 +189,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     if (versions.pauseResend(state.paused())) {
       forwardPause();
     }
-    upsertSearchAttributes();
+    outbox.searchAttributesChanged();
   }
 
   @Override
@@ -209,7 +197,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     state.gateWaiting(gate);
     log.warn("project {}: gate {} ({}) still fails after {} attempts; waiting for an operator to approve or waive it",
         state.projectId(), gate.gateId(), gate.kind(), gate.attempts());
-    upsertSearchAttributes();
+    outbox.searchAttributesChanged();
   }
 
   // ---- operators -----------------------------------------------------------------------------
@@ -233,9 +221,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     String gateId = state.pendingGate().gateId();
     OperatorDecision decided = new OperatorDecision(gateId, decision.action(), decision.by(), decision.reason());
     if (versions.legacy()) {
-      Workflow.newExternalWorkflowStub(PhaseWorkflow.class, currentPhaseWorkflowId).operatorDecision(decided);
+      Workflow.newExternalWorkflowStub(PhaseWorkflow.class, outbox.runningPhase()).operatorDecision(decided);
     } else {
-      outbox.add(new PhaseMessage(currentPhaseWorkflowId, phase -> phase.operatorDecision(decided)));
+      outbox.tellPhase(phase -> phase.operatorDecision(decided));
     }
     return gateId;
   }
@@ -323,9 +311,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   public String restoreComponents(ComponentRestore restore) {
     List<String> done = state.restoreComponents(restore);
     if (restore.components().contains(ComponentRestore.CONTEXT)) {
-      tellPhase(phase -> phase.restoreContext(restore)); // Else the next phase starts from the restored context.
+      outbox.tellPhase(phase -> phase.restoreContext(restore)); // Else the next phase starts from the restored context.
     }
-    upsertSearchAttributes();
+    outbox.searchAttributesChanged();
     String summary = "restored from " + restore.checkpointId() + " by " + restore.recoveryId() + ": " + String.join("; ", done);
     log.info("project {}: {}", state.projectId(), summary);
     return summary;
@@ -345,8 +333,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   @Override
   public String replaceAgent(String agent) {
     boolean added = state.addFallback(agent);
-    boolean phaseRunning = currentPhaseWorkflowId != null;
-    tellPhase(phase -> phase.useFallback(agent)); // Else the next phase starts with the project's list.
+    boolean phaseRunning = outbox.runningPhase() != null;
+    outbox.tellPhase(phase -> phase.useFallback(agent)); // Else the next phase starts with the project's list.
     String summary = "agent " + agent + (added ? " now runs on its fallback runner" : " already ran on its fallback runner")
         + (phaseRunning ? "; its step in flight in " + state.phase() + " restarts there" : "");
     log.warn("project {}: {}", state.projectId(), summary);
@@ -369,10 +357,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     log.info("project {} {}: {}", state.projectId(), value ? "paused" : "resumed", reason);
     forwardPause();
-    upsertSearchAttributes();
+    outbox.searchAttributesChanged();
   }
-
-  // ---- commands the handlers share -----------------------------------------------------------
 
   /**
    * Tells the running phase whether to pause. A phase that finished or has not started yet cannot
@@ -381,78 +367,6 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
    */
   private void forwardPause() {
     boolean paused = state.paused();
-    tellPhase(phase -> phase.setPaused(paused));
-  }
-
-  /**
-   * Signals the running phase, if there is one; a phase that finished meanwhile is not an error.
-   * Handlers do not send commands themselves (their order against an update's acceptance in one
-   * workflow task is not the same on replay): the message waits in the outbox, which a coroutine
-   * of the main method sends. Legacy histories sent it at once, and replay that way.
-   */
-  private void tellPhase(Consumer<PhaseWorkflow> message) {
-    if (currentPhaseWorkflowId == null) {
-      return;
-    }
-    if (versions.legacy()) {
-      send(new PhaseMessage(currentPhaseWorkflowId, message));
-    } else {
-      outbox.add(new PhaseMessage(currentPhaseWorkflowId, message));
-    }
-  }
-
-  private static void send(PhaseMessage m) {
-    try {
-      m.message().accept(Workflow.newExternalWorkflowStub(PhaseWorkflow.class, m.phaseWorkflowId()));
-    } catch (ApplicationFailure | SignalExternalWorkflowException phaseNotRunning) {
-      // See the callers of tellPhase.
-    }
-  }
-
-  /** The outbox coroutine: sends the phase messages handlers queued, in order, and the search attributes they made stale. */
-  private void sendOutbox() {
-    while (true) {
-      Workflow.await(() -> !outbox.isEmpty() || searchAttributesStale);
-      while (!outbox.isEmpty()) {
-        send(outbox.remove(0));
-      }
-      if (searchAttributesStale) {
-        searchAttributesStale = false;
-        writeSearchAttributes();
-      }
-    }
-  }
-
-  /**
-   * Keeps the Web UI's search attributes current after a handler changed the state: through the
-   * outbox (see {@link #tellPhase}); legacy histories upserted at once.
-   */
-  private void upsertSearchAttributes() {
-    if (versions.legacy()) {
-      writeSearchAttributes();
-    } else {
-      searchAttributesStale = true;
-    }
-  }
-
-  /** Upserts the search attributes, when the project was started with them: the main method and its coroutines call it. */
-  private void writeSearchAttributes() {
-    if (!versions.searchAttributes() || !Workflow.getTypedSearchAttributes().containsKey(SearchAttributes.PROJECT)) {
-      return;
-    }
-    String phase = state.phase();
-    String status = state.pendingGate() != null ? "waiting-for-operator" : state.paused() ? "paused"
-        : ProjectSnapshot.COMPLETE.equals(phase) ? "complete" : "running";
-    List<SearchAttributeUpdate<?>> updates = new ArrayList<>();
-    updates.add(SearchAttributes.PHASE.valueSet(phase));
-    updates.add(SearchAttributes.STATUS.valueSet(status));
-    if (state.step() != null) {
-      updates.add(SearchAttributes.STEP.valueSet(state.step()));
-    }
-    CheckpointRef last = state.lastCheckpoint();
-    if (last != null) {
-      updates.add(SearchAttributes.LAST_CHECKPOINT.valueSet(last.checkpointId()));
-    }
-    Workflow.upsertTypedSearchAttributes(updates.toArray(new SearchAttributeUpdate<?>[0]));
+    outbox.outbox.tellPhase(phase -> phase.setPaused(paused));
   }
 }
