@@ -367,6 +367,6 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
    */
   private void forwardPause() {
     boolean paused = state.paused();
-    outbox.outbox.tellPhase(phase -> phase.setPaused(paused));
+    outbox.tellPhase(phase -> phase.setPaused(paused));
   }
 }
