@@ -164,8 +164,7 @@ class ScheduleFuzzTest {
           case SIGKILL -> {
             worker.close();
             jvmWorker = jvmWorker(seed);
-            fixture.awaitState(PROJECT, s -> s.steps().stream().anyMatch(r -> ("jvm-" + seed).equals(r.executedBy()))
-                || "complete".equals(s.phase()));
+            awaitJvmStep(seed);
             jvmWorker.destroyForcibly(); // SIGKILL: no shutdown hook, nothing graceful.
             assertTrue(jvmWorker.waitFor(10, TimeUnit.SECONDS), "the worker JVM did not die");
             worker = fixture.worker("w-" + seed + "-" + (++generation), randomSteps(seed + generation));
@@ -239,6 +238,28 @@ class ScheduleFuzzTest {
         .redirectOutput(dataDir.resolve("jvm-worker-" + seed + ".log").toFile());
     builder.environment().putAll(fixture.env());
     return builder.start();
+  }
+
+  /**
+   * Waits until the worker JVM ran a step (or the project finished), up to 3 minutes: a JVM starts
+   * slowly on a loaded machine. On a timeout the JVM's log is in the message.
+   */
+  private static void awaitJvmStep(long seed) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        ProjectSnapshot s = fixture.client.state(PROJECT);
+        if ("complete".equals(s.phase()) || s.steps().stream().anyMatch(r -> ("jvm-" + seed).equals(r.executedBy()))) {
+          return;
+        }
+      } catch (RuntimeException noAnswerYet) {
+        // The project's task may be between workers: ask again.
+      }
+      Thread.sleep(50);
+    }
+    String log = java.nio.file.Files.readString(dataDir.resolve("jvm-worker-" + seed + ".log"));
+    throw new AssertionError("seed " + seed + ": the worker JVM ran no step in 3 minutes; its log ends: "
+        + log.substring(Math.max(0, log.length() - 3000)));
   }
 
   private static void terminateIfRunning() {
