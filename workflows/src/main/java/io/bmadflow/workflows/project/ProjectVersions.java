@@ -20,9 +20,8 @@ final class ProjectVersions {
   static final String CORE = "replay-safe-core";
 
   private final boolean legacy;
-  private Integer searchAttributes;
-  private Integer pipeline;
-  private Integer verify;
+  /** The legacy change ids asked so far, with their answers: each is asked once, at first use, as it was. */
+  private final java.util.Map<String, Integer> asked = new java.util.HashMap<>();
 
   private ProjectVersions(boolean legacy) {
     this.legacy = legacy;
@@ -50,40 +49,26 @@ final class ProjectVersions {
 
   /** Whether the project keeps its search attributes current. Legacy: asked at the first upsert, as it was. */
   boolean searchAttributes() {
-    if (!legacy) {
-      return true;
-    }
-    if (searchAttributes == null) {
-      searchAttributes = Workflow.getVersion("search-attributes", Workflow.DEFAULT_VERSION, 1);
-    }
-    return searchAttributes >= 1;
+    return !legacy || legacyAsk("search-attributes");
   }
 
   /** Whether a checkpoint is written by the capture, validate, publish pipeline. Legacy: asked at first use. */
   boolean pipeline() {
-    if (!legacy) {
-      return true;
-    }
-    if (pipeline == null) {
-      pipeline = Workflow.getVersion("checkpoint-pipeline", Workflow.DEFAULT_VERSION, 1);
-    }
-    return pipeline >= 1;
+    return !legacy || legacyAsk("checkpoint-pipeline");
   }
 
   /** Whether a committed checkpoint is read back and verified before it counts. Legacy: asked at first use. */
   boolean verify() {
-    if (!legacy) {
-      return true;
-    }
-    if (verify == null) {
-      verify = Workflow.getVersion("checkpoint-verify", Workflow.DEFAULT_VERSION, 1);
-    }
-    return verify >= 1;
+    return !legacy || legacyAsk("checkpoint-verify");
   }
 
   /** Whether a step that finishes while the project is paused tells the phase again. Legacy: asked in the handler. */
   boolean pauseResend(boolean paused) {
     return paused && (!legacy || Workflow.getVersion("pause-resend", Workflow.DEFAULT_VERSION, 1) >= 1);
+  }
+
+  private boolean legacyAsk(String changeId) {
+    return asked.computeIfAbsent(changeId, id -> Workflow.getVersion(id, Workflow.DEFAULT_VERSION, 1)) >= 1;
   }
 
   /** Whether the trigger detector's memory is carried through continue-as-new and restores. */
