@@ -1,6 +1,7 @@
 package io.bmadflow.infra.definition;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -9,6 +10,11 @@ import io.bmadflow.workflows.definition.Phase;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +24,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.CollectionEndEvent;
+import org.yaml.snakeyaml.events.CollectionStartEvent;
+import org.yaml.snakeyaml.events.DocumentEndEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.NodeEvent;
 
 /**
  * Loads BMAD v4 workflow definitions from YAML: a bundled one by name, or a user's file.
@@ -25,6 +42,15 @@ import java.util.TreeSet;
  * <p>Keys bmadflow does not model are tolerated (users' BMAD files carry more than we read) and
  * reported in {@link Loaded#ignoredKeys()}; a malformed document is refused with the field at
  * fault.
+ *
+ * <p>A definition may come from anyone (a user's file, a file handed on by someone else), so it
+ * is read within limits before anything else: at most {@link #MAX_DEFINITION_BYTES} of UTF-8,
+ * at most {@link #MAX_NODES} YAML nodes nested at most {@link #MAX_NESTING_DEPTH} deep, and no
+ * aliases ({@code *name}): the YAML reader bmadflow uses would read an alias as the anchor's name
+ * instead of its value, and aliases are how a small document expands into a huge one. A document
+ * over a limit is refused with the limit named, in time and memory proportional to the limit.
+ * BMAD's own v4 workflow files are 5 to 15 KB with a few hundred nodes, at most 6 levels deep,
+ * and use no aliases.
  */
 public final class DefinitionLoader {
   /** The definitions shipped with bmadflow, by name. */
@@ -32,7 +58,32 @@ public final class DefinitionLoader {
 
   public static final String DEFAULT = "greenfield-fullstack";
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  /**
+   * The largest definition read, in bytes: 1 MiB. A bigger file is refused from its size, without
+   * being read.
+   */
+  public static final int MAX_DEFINITION_BYTES = 1024 * 1024;
+
+  /**
+   * How deep collections may nest in a definition: 64 levels. A BMAD workflow needs about 6; the
+   * limit keeps a document of thousands of {@code [} from costing a deep recursion anywhere.
+   */
+  public static final int MAX_NESTING_DEPTH = 64;
+
+  /**
+   * The most YAML nodes (scalars, aliases, lists and mappings) a definition may hold: 50,000, more
+   * than a hundred times what a BMAD workflow has.
+   */
+  public static final int MAX_NODES = 50_000;
+
+  private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+      .loaderOptions(loaderOptions())
+      .streamReadConstraints(StreamReadConstraints.builder()
+          .maxDocumentLength(MAX_DEFINITION_BYTES)
+          .maxNestingDepth(MAX_NESTING_DEPTH)
+          .maxTokenCount(2L * MAX_NODES)
+          .build())
+      .build());
   private static final Set<String> WORKFLOW_KEYS =
       Set.of("id", "name", "description", "type", "project_types", "sequence", "handoff_prompts",
           "flow_diagram", "decision_guidance");
@@ -59,7 +110,7 @@ public final class DefinitionLoader {
         if (in == null) {
           throw new IllegalStateException("bundled definition " + resource + " is missing from the jar");
         }
-        return parse(in.readAllBytes(), "bundled:" + nameOrPath);
+        return parse(readBounded(in, "bundled definition " + resource), "bundled:" + nameOrPath);
       } catch (IOException e) {
         throw new IllegalStateException("cannot read bundled definition " + resource, e);
       }
@@ -70,23 +121,127 @@ public final class DefinitionLoader {
           "definition '" + nameOrPath + "': no bundled definition has that name (bundled: "
               + String.join(", ", BUNDLED) + ") and no file exists at " + path.toAbsolutePath());
     }
+    String source = path.toAbsolutePath().toString();
     try {
-      return parse(Files.readAllBytes(path), path.toAbsolutePath().toString());
+      long size = Files.size(path);
+      if (size > MAX_DEFINITION_BYTES) {
+        throw tooLarge("definition file " + source, size + " bytes");
+      }
+      byte[] yaml;
+      try (InputStream in = Files.newInputStream(path)) {
+        yaml = readBounded(in, "definition file " + source);
+      }
+      return parse(yaml, source);
     } catch (IOException e) {
       throw new IllegalArgumentException("definition file " + path.toAbsolutePath() + " cannot be read: " + e.getMessage());
     }
   }
 
-  /** Parses a definition document; errors name the field and its line. */
+  /**
+   * Parses a definition document; errors name the field and its line.
+   *
+   * @param yaml the document, UTF-8, at most {@link #MAX_DEFINITION_BYTES}
+   * @param source where it came from, for error messages
+   * @throws IllegalArgumentException naming the source and the problem when the document is over a
+   *     limit of this class, not valid YAML or not a valid definition
+   */
   public static Loaded parse(byte[] yaml, String source) {
+    if (yaml.length > MAX_DEFINITION_BYTES) {
+      throw tooLarge("definition " + source, yaml.length + " bytes");
+    }
+    String text = utf8(yaml, source);
+    checkLimits(text, source);
     try {
-      return parseTree(yaml, source);
+      return parseTree(text, source);
     } catch (IllegalArgumentException e) {
-      throw YamlLines.withLine(e, yaml);
+      throw YamlLines.withLine(e, text);
     }
   }
 
-  private static Loaded parseTree(byte[] yaml, String source) {
+  /** The options of every YAML reader of definitions: the limits of this class, no recursive keys. */
+  static LoaderOptions loaderOptions() {
+    LoaderOptions options = new LoaderOptions();
+    options.setCodePointLimit(MAX_DEFINITION_BYTES);
+    options.setNestingDepthLimit(MAX_NESTING_DEPTH);
+    // Aliases are refused by checkLimits before any reader sees them; this keeps a composer from expanding any.
+    options.setMaxAliasesForCollections(0);
+    options.setAllowRecursiveKeys(false);
+    return options;
+  }
+
+  /** Reads at most {@link #MAX_DEFINITION_BYTES}, refusing a longer stream without reading it all. */
+  private static byte[] readBounded(InputStream in, String what) throws IOException {
+    byte[] bytes = in.readNBytes(MAX_DEFINITION_BYTES + 1);
+    if (bytes.length > MAX_DEFINITION_BYTES) {
+      throw tooLarge(what, "more than " + MAX_DEFINITION_BYTES + " bytes");
+    }
+    return bytes;
+  }
+
+  private static IllegalArgumentException tooLarge(String what, String size) {
+    return new IllegalArgumentException(what + " is " + size + ", over the limit of " + MAX_DEFINITION_BYTES
+        + " bytes (1 MiB) for a workflow definition; BMAD workflow definitions are a few kilobytes,"
+        + " check that this is the right file");
+  }
+
+  private static String utf8(byte[] yaml, String source) {
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(yaml))
+          .toString();
+    } catch (CharacterCodingException e) {
+      throw new IllegalArgumentException("definition " + source + " is not UTF-8 text (" + e
+          + "); save it as UTF-8");
+    }
+  }
+
+  /**
+   * Walks the document's YAML events, refusing aliases, too many nodes and too deep a nesting before
+   * any tree is built: the walk keeps only a depth and a count, so it costs one pass over at most
+   * {@link #MAX_DEFINITION_BYTES}.
+   */
+  private static void checkLimits(String text, String source) {
+    int depth = 0;
+    int nodes = 0;
+    try {
+      for (Event event : new Yaml(loaderOptions()).parse(new StringReader(text))) {
+        if (event instanceof DocumentEndEvent) {
+          return; // Only the first document is read.
+        }
+        if (event instanceof AliasEvent alias) {
+          throw new IllegalArgumentException("definition " + source + " line " + line(alias.getStartMark())
+              + ": the YAML alias *" + alias.getAnchor() + " is not allowed in a workflow definition (bmadflow"
+              + " does not expand aliases; it would read the anchor's name instead of its value); write the"
+              + " value out in full where the alias stands");
+        }
+        if (event instanceof NodeEvent && ++nodes > MAX_NODES) {
+          throw new IllegalArgumentException("definition " + source + " line " + line(event.getStartMark())
+              + ": the document holds more than " + MAX_NODES + " YAML nodes, the limit for a workflow"
+              + " definition (BMAD's hold a few hundred); check that this is the right file");
+        }
+        if (event instanceof CollectionStartEvent && ++depth > MAX_NESTING_DEPTH) {
+          throw new IllegalArgumentException("definition " + source + " line " + line(event.getStartMark())
+              + ": lists and mappings nest more than " + MAX_NESTING_DEPTH + " levels deep, the limit for a"
+              + " workflow definition (BMAD's nest about 6); check that this is the right file");
+        } else if (event instanceof CollectionEndEvent) {
+          depth--;
+        }
+      }
+    } catch (MarkedYAMLException e) {
+      throw new IllegalArgumentException("definition " + source + " is not valid YAML (line "
+          + (e.getProblemMark() != null ? line(e.getProblemMark()) : "?") + "): " + e.getProblem());
+    } catch (YAMLException e) {
+      throw new IllegalArgumentException("definition " + source + " is not valid YAML: " + e.getMessage());
+    }
+  }
+
+  private static int line(Mark mark) {
+    return mark == null ? 0 : mark.getLine() + 1;
+  }
+
+  private static Loaded parseTree(String yaml, String source) {
     JsonNode root;
     try {
       root = YAML.readTree(yaml);

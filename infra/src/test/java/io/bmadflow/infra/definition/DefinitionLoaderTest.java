@@ -2,13 +2,17 @@ package io.bmadflow.infra.definition;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.bmadflow.workflows.definition.DefinitionStep;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,5 +97,140 @@ class DefinitionLoaderTest {
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
         () -> DefinitionLoader.load("no-such-definition"));
     assertTrue(missing.getMessage().contains("no bundled definition"), missing.getMessage());
+  }
+
+  /**
+   * A billion-laughs document: 9 levels of anchors, each list holding 6 aliases of the one above
+   * (49 aliases, 6^8 leaves when expanded), then a workflow whose step is {@code step}.
+   */
+  private static String aliasBomb(String step) {
+    StringBuilder yaml = new StringBuilder("l0: &a0 [lol, lol, lol, lol, lol, lol]\n");
+    for (int level = 1; level <= 8; level++) {
+      yaml.append('l').append(level).append(": &a").append(level).append(" [");
+      for (int i = 0; i < 6; i++) {
+        yaml.append(i == 0 ? "" : ", ").append("*a").append(level - 1);
+      }
+      yaml.append("]\n");
+    }
+    return yaml.append("workflow:\n  id: bomb\n  sequence:\n    - ").append(step).append("\n      notes: *a8\n")
+        .toString();
+  }
+
+  @Test
+  void anAliasBombWithAnErrorIsRefusedAtOnceNamingTheAlias() {
+    byte[] bomb = aliasBomb("creates: prd.md").getBytes(StandardCharsets.UTF_8);
+    IllegalArgumentException refused = assertTimeoutPreemptively(Duration.ofSeconds(2),
+        () -> assertThrows(IllegalArgumentException.class, () -> DefinitionLoader.parse(bomb, "bomb.yaml")));
+    assertTrue(refused.getMessage().startsWith("definition bomb.yaml line 2: the YAML alias *a0 is not allowed"),
+        refused.getMessage());
+    assertTrue(refused.getMessage().contains("write the value out in full"), refused.getMessage());
+  }
+
+  @Test
+  void anAliasBombWithoutAnErrorIsRefusedByTheAliasRule() {
+    byte[] bomb = aliasBomb("agent: pm").getBytes(StandardCharsets.UTF_8);
+    IllegalArgumentException refused = assertTimeoutPreemptively(Duration.ofSeconds(2),
+        () -> assertThrows(IllegalArgumentException.class, () -> DefinitionLoader.parse(bomb, "bomb.yaml")));
+    assertTrue(refused.getMessage().startsWith("definition bomb.yaml line 2: the YAML alias *a0 is not allowed"
+        + " in a workflow definition"), refused.getMessage());
+    // A single alias is refused too: the reader would load the anchor's name ("a") as the agent.
+    IllegalArgumentException one = assertThrows(IllegalArgumentException.class, () -> DefinitionLoader.parse(
+        "x: &a pm\nworkflow:\n  id: x\n  sequence:\n    - agent: *a\n".getBytes(StandardCharsets.UTF_8), "one.yaml"));
+    assertTrue(one.getMessage().startsWith("definition one.yaml line 5: the YAML alias *a"), one.getMessage());
+  }
+
+  @Test
+  void theLineLookupDoesNotExpandAliases() {
+    // The lookup on its own, as an error found after parsing would reach it: aliases are leaves.
+    String bomb = aliasBomb("creates: prd.md");
+    OptionalInt line = assertTimeoutPreemptively(Duration.ofSeconds(2),
+        () -> YamlLines.lineOf(bomb, "definition bomb.yaml: workflow.sequence[0] names no agent"));
+    assertEquals(OptionalInt.of(13), line);
+    OptionalInt deep = assertTimeoutPreemptively(Duration.ofSeconds(2),
+        () -> YamlLines.lineOf(bomb, "definition bomb.yaml: l8[5][5][5][5][5][5][5][5] is odd"));
+    assertEquals(OptionalInt.of(9), deep); // l8[5] is the deepest path: the alias there is not followed.
+    IllegalArgumentException located = YamlLines.withLine(
+        new IllegalArgumentException("definition bomb.yaml: workflow.sequence[0] names no agent"), bomb);
+    assertEquals("definition bomb.yaml line 13: workflow.sequence[0] names no agent", located.getMessage());
+  }
+
+  @Test
+  void theLineLookupGivesUpPastItsWorkLimit() {
+    // 10,000 steps, and a message long enough that comparing each step's path with it costs 16 M.
+    StringBuilder yaml = new StringBuilder("workflow:\n  sequence:\n");
+    for (int i = 0; i < 10_000; i++) {
+      yaml.append("    - agent: a").append(i).append('\n');
+    }
+    String message = "definition big.yaml: workflow.sequence[9999] is wrong; " + "x".repeat(1_600);
+    OptionalInt line = assertTimeoutPreemptively(Duration.ofSeconds(2), () -> YamlLines.lineOf(yaml.toString(), message));
+    assertEquals(OptionalInt.empty(), line);
+    assertEquals(OptionalInt.of(10_002),
+        YamlLines.lineOf(yaml.toString(), "definition big.yaml: workflow.sequence[9999] is wrong"));
+  }
+
+  @Test
+  void aDefinitionOverTheSizeLimitIsRefusedWithoutBeingRead(@TempDir Path dir) throws Exception {
+    Path huge = dir.resolve("huge.yaml");
+    try (RandomAccessFile file = new RandomAccessFile(huge.toFile(), "rw")) {
+      file.setLength(100L * 1024 * 1024); // Sparse: 100 MiB that cost nothing to make.
+    }
+    IllegalArgumentException refused = assertTimeoutPreemptively(Duration.ofSeconds(2),
+        () -> assertThrows(IllegalArgumentException.class, () -> DefinitionLoader.load(huge.toString())));
+    assertEquals("definition file " + huge.toAbsolutePath() + " is 104857600 bytes, over the limit of 1048576 bytes"
+        + " (1 MiB) for a workflow definition; BMAD workflow definitions are a few kilobytes, check that this is"
+        + " the right file", refused.getMessage());
+    byte[] justOver = ("workflow:\n  id: x\n  notes: " + "x".repeat(DefinitionLoader.MAX_DEFINITION_BYTES) + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+    IllegalArgumentException parsed = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(justOver, "over.yaml"));
+    assertTrue(parsed.getMessage().startsWith("definition over.yaml is " + justOver.length
+        + " bytes, over the limit of 1048576 bytes"), parsed.getMessage());
+  }
+
+  @Test
+  void deepNestingIsRefusedCleanly() {
+    byte[] deep = ("workflow:\n  id: x\n  sequence: " + "[".repeat(10_000) + "\n").getBytes(StandardCharsets.UTF_8);
+    IllegalArgumentException refused = assertTimeoutPreemptively(Duration.ofSeconds(2),
+        () -> assertThrows(IllegalArgumentException.class, () -> DefinitionLoader.parse(deep, "deep.yaml")));
+    assertEquals("definition deep.yaml line 3: lists and mappings nest more than 64 levels deep, the limit for a"
+        + " workflow definition (BMAD's nest about 6); check that this is the right file", refused.getMessage());
+    byte[] deepBlock = nestedBlockMappings(80).getBytes(StandardCharsets.UTF_8);
+    IllegalArgumentException block = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(deepBlock, "block.yaml"));
+    assertTrue(block.getMessage().contains("nest more than 64 levels deep"), block.getMessage());
+    // 60 levels are within the limit: the document parses that far and fails for what it lacks.
+    IllegalArgumentException within = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(nestedBlockMappings(60).getBytes(StandardCharsets.UTF_8), "ok.yaml"));
+    assertTrue(within.getMessage().contains("workflow.sequence must be a non-empty list"), within.getMessage());
+  }
+
+  private static String nestedBlockMappings(int levels) {
+    StringBuilder yaml = new StringBuilder("workflow:\n  id: x\n  notes:\n");
+    for (int level = 0; level < levels; level++) {
+      yaml.append("  ".repeat(level + 2)).append("k:\n");
+    }
+    return yaml.append("  ".repeat(levels + 2)).append("v\n").toString();
+  }
+
+  @Test
+  void tooManyNodesAreRefused() {
+    StringBuilder yaml = new StringBuilder("workflow:\n  id: x\n  project_types: [");
+    for (int i = 0; i < DefinitionLoader.MAX_NODES; i++) {
+      yaml.append(i == 0 ? "t" : ",t");
+    }
+    byte[] many = yaml.append("]\n").toString().getBytes(StandardCharsets.UTF_8);
+    IllegalArgumentException refused = assertTimeoutPreemptively(Duration.ofSeconds(2),
+        () -> assertThrows(IllegalArgumentException.class, () -> DefinitionLoader.parse(many, "many.yaml")));
+    assertEquals("definition many.yaml line 3: the document holds more than 50000 YAML nodes, the limit for a"
+        + " workflow definition (BMAD's hold a few hundred); check that this is the right file", refused.getMessage());
+  }
+
+  @Test
+  void aDocumentThatIsNotUtf8IsRefused() {
+    byte[] latin1 = "workflow:\n  id: caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1);
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(latin1, "latin1.yaml"));
+    assertTrue(refused.getMessage().startsWith("definition latin1.yaml is not UTF-8 text"), refused.getMessage());
+    assertTrue(refused.getMessage().endsWith("save it as UTF-8"), refused.getMessage());
   }
 }
