@@ -51,7 +51,13 @@ import java.util.regex.Pattern;
  *       {@code builtin}, of every agent the built-in runner serves;
  *   <li>{@code BMADFLOW_AGENT_FALLBACK_AFTER}: how many attempts of a step fail before the worker
  *       runs the agent's fallback by itself (default 3, so attempt 4 runs it); 0 turns this off,
- *       leaving the fallback to steps that ask for it.
+ *       leaving the fallback to steps that ask for it;
+ *   <li>{@code BMADFLOW_AGENT_ENV}: the names of the worker's variables that agent commands get,
+ *       comma-separated ({@code ANTHROPIC_API_KEY,OPENAI_API_KEY}); a command gets nothing else of
+ *       the worker's environment but {@code PATH}, the locale, {@code TERM} and {@code TZ} (see
+ *       {@link AgentEnvironment}). Names of the worker's own settings ({@code BMADFLOW_*},
+ *       {@code TEMPORAL_*}), {@code HOME}, {@code TMPDIR} and {@code NAME=value} entries are
+ *       refused; an {@code AWS_*} name is passed with a warning logged.
  * </ul>
  *
  * <p>A command line is split on whitespace, with no quoting and no shell: for anything more
@@ -132,6 +138,7 @@ public final class AgentRoster implements AgentRunner {
    */
   public static AgentRoster fromEnvironment(Map<String, String> env, AgentRunner builtIn) {
     Duration timeout = timeout(env.get(TIMEOUT_SECONDS));
+    AgentEnvironment agentEnvironment = AgentEnvironment.fromEnvironment(env);
     int fallbackAfter = fallbackAfter(env.get(FALLBACK_AFTER));
     Set<String> builtInServes = builtIn == null ? Set.of() : Set.copyOf(BuiltInAgentRunner.served());
     Map<String, AgentRunner> byAgent = new TreeMap<>();
@@ -139,8 +146,8 @@ public final class AgentRoster implements AgentRunner {
     Map<String, String> fallbackWhere = new TreeMap<>(); // Where each fallback was configured, for errors.
     String file = env.get(AGENTS_FILE);
     if (file != null && !file.isBlank()) {
-      readAgentsFile(Path.of(file.strip()), timeout, builtIn, builtInServes, byAgent, fallbackByAgent,
-          fallbackWhere);
+      readAgentsFile(Path.of(file.strip()), timeout, agentEnvironment, builtIn, builtInServes, byAgent,
+          fallbackByAgent, fallbackWhere);
     }
     for (Map.Entry<String, String> entry : new TreeMap<>(env).entrySet()) {
       String name = entry.getKey();
@@ -150,7 +157,8 @@ public final class AgentRoster implements AgentRunner {
       if (name.startsWith(FALLBACK_PREFIX) && !name.equals(FALLBACK_AFTER)) {
         String agent = agentOfVariable(name, FALLBACK_PREFIX);
         String where = "the variable " + name;
-        fallbackByAgent.put(agent, fallbackRunner(entry.getValue(), agent, where, timeout, builtIn, builtInServes));
+        fallbackByAgent.put(agent, fallbackRunner(entry.getValue(), agent, where, timeout, agentEnvironment, builtIn,
+            builtInServes));
         fallbackWhere.put(agent, where);
         continue;
       }
@@ -158,11 +166,12 @@ public final class AgentRoster implements AgentRunner {
         continue;
       }
       String agent = agentOfVariable(name, COMMAND_PREFIX);
-      byAgent.put(agent, new CommandAgentRunner(commandLine(entry.getValue(), "the variable " + name), timeout));
+      byAgent.put(agent, new CommandAgentRunner(commandLine(entry.getValue(), "the variable " + name), timeout,
+          agentEnvironment));
     }
     String any = env.get(COMMAND_ANY);
     AgentRunner anyAgent = any == null || any.isBlank() ? null
-        : new CommandAgentRunner(commandLine(any, "the variable " + COMMAND_ANY), timeout);
+        : new CommandAgentRunner(commandLine(any, "the variable " + COMMAND_ANY), timeout, agentEnvironment);
     for (Map.Entry<String, String> configured : fallbackWhere.entrySet()) {
       String agent = configured.getKey();
       if (anyAgent == null && !byAgent.containsKey(agent) && !builtInServes.contains(agent)) {
@@ -183,7 +192,8 @@ public final class AgentRoster implements AgentRunner {
         }
         builtInServes.forEach(agent -> fallbackByAgent.putIfAbsent(agent, builtIn));
       } else {
-        anyFallback = new CommandAgentRunner(commandLine(anyFallbackLine, "the variable " + FALLBACK_ANY), timeout);
+        anyFallback = new CommandAgentRunner(commandLine(anyFallbackLine, "the variable " + FALLBACK_ANY), timeout,
+            agentEnvironment);
       }
     }
     return new AgentRoster(byAgent, anyAgent, builtIn, builtInServes,
@@ -203,9 +213,9 @@ public final class AgentRoster implements AgentRunner {
 
   /** A fallback's runner: {@value #BUILTIN} for the built-in runner, otherwise a command line. */
   private static AgentRunner fallbackRunner(String line, String agent, String where, Duration timeout,
-      AgentRunner builtIn, Set<String> builtInServes) {
+      AgentEnvironment agentEnvironment, AgentRunner builtIn, Set<String> builtInServes) {
     if (!line.strip().equals(BUILTIN)) {
-      return new CommandAgentRunner(commandLine(line, where), timeout);
+      return new CommandAgentRunner(commandLine(line, where), timeout, agentEnvironment);
     }
     if (!builtInServes.contains(agent)) {
       throw new IllegalArgumentException(where + " makes the built-in runner the fallback of '" + agent
@@ -376,7 +386,8 @@ public final class AgentRoster implements AgentRunner {
    * Reads the agents file into {@code commands} and, from its {@code fallback.<agent-name>} lines,
    * {@code fallbacks} (with where each was configured in {@code fallbackWhere}).
    */
-  private static void readAgentsFile(Path file, Duration timeout, AgentRunner builtIn, Set<String> builtInServes,
+  private static void readAgentsFile(Path file, Duration timeout, AgentEnvironment agentEnvironment,
+      AgentRunner builtIn, Set<String> builtInServes,
       Map<String, AgentRunner> commands, Map<String, AgentRunner> fallbacks, Map<String, String> fallbackWhere) {
     Properties properties = new Properties();
     try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -400,10 +411,10 @@ public final class AgentRoster implements AgentRunner {
             + (isFallback ? " (or '" + BUILTIN + "')" : "") + " or remove the line");
       }
       if (isFallback) {
-        fallbacks.put(agent, fallbackRunner(line, agent, where, timeout, builtIn, builtInServes));
+        fallbacks.put(agent, fallbackRunner(line, agent, where, timeout, agentEnvironment, builtIn, builtInServes));
         fallbackWhere.put(agent, where);
       } else {
-        commands.put(agent, new CommandAgentRunner(commandLine(line, where), timeout));
+        commands.put(agent, new CommandAgentRunner(commandLine(line, where), timeout, agentEnvironment));
       }
     }
   }

@@ -35,15 +35,24 @@ import java.util.regex.Pattern;
  * request data is ever put into the command line. Its working directory is the project's workspace
  * root. Its standard input is a markdown prompt describing the step (project, phase, agent, action,
  * what it creates, updates or validates, what it requires, the story, the handoff prompt, the
- * artifacts known so far with their paths and hashes, and this protocol). Its environment is the
- * worker's, without the worker's own {@code BMADFLOW_*} and {@code TEMPORAL_*} settings (which hold
- * the checkpoint encryption key and the Temporal credentials), plus:
+ * artifacts known so far with their paths and hashes, and this protocol). Its environment starts
+ * empty, not from the worker's: the command gets only what its {@link AgentEnvironment} allows,
+ * which is
  *
  * <ul>
+ *   <li>{@code PATH}, {@code LANG}, {@code LC_ALL}, {@code LC_CTYPE}, {@code TERM}, {@code TZ}, with
+ *       the worker's values when it has them;
+ *   <li>{@code HOME}, the agent's own directory {@code .bmadflow/home/<agent>} in the workspace, and
+ *       {@code TMPDIR}, {@code .bmadflow/tmp/<agent>} (created before the command starts, kept from
+ *       step to step, never in a checkpoint);
  *   <li>{@code BMADFLOW_PROJECT_ID}, {@code BMADFLOW_PHASE}, {@code BMADFLOW_AGENT},
  *       {@code BMADFLOW_STEP_INDEX}, {@code BMADFLOW_WORKSPACE} (the absolute workspace root);
- *   <li>{@code BMADFLOW_STORY_ID} and {@code BMADFLOW_CREATES}, when the step has them.
+ *       {@code BMADFLOW_STORY_ID} and {@code BMADFLOW_CREATES}, when the step has them;
+ *   <li>the variables the operator lists in the worker's {@code BMADFLOW_AGENT_ENV}.
  * </ul>
+ *
+ * <p>So the worker's cloud credentials, tokens and home directory do not reach the command unless
+ * an operator lists them. The command still runs as the worker's operating-system user.
  *
  * <p><b>The protocol.</b> The command reports on standard output, one line each (leading and
  * trailing blanks ignored):
@@ -101,20 +110,39 @@ public final class CommandAgentRunner implements AgentRunner {
 
   private final List<String> command;
   private final Duration timeout;
+  private final AgentEnvironment environment;
 
   /**
+   * A runner whose commands get the {@linkplain AgentEnvironment#BASE_ONLY base environment} and
+   * no variable of an operator's list.
+   *
    * @param command the program and its arguments, started without a shell
    * @param timeout how long a step may run before the command is destroyed
    */
   public CommandAgentRunner(List<String> command, Duration timeout) {
+    this(command, timeout, AgentEnvironment.BASE_ONLY);
+  }
+
+  /**
+   * A runner whose commands get the given environment.
+   *
+   * @param command the program and its arguments, started without a shell
+   * @param timeout how long a step may run before the command is destroyed
+   * @param environment what the command's environment holds (see {@link AgentEnvironment})
+   */
+  public CommandAgentRunner(List<String> command, Duration timeout, AgentEnvironment environment) {
     if (command == null || command.isEmpty() || command.get(0) == null || command.get(0).isBlank()) {
       throw new IllegalArgumentException("an agent command needs a program to run, got " + command);
     }
     if (timeout == null || timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("an agent command needs a positive timeout, got " + timeout);
     }
+    if (environment == null) {
+      throw new IllegalArgumentException("an agent command needs an environment, got null");
+    }
     this.command = List.copyOf(command);
     this.timeout = timeout;
+    this.environment = environment;
   }
 
   /** The program and its arguments. */
@@ -125,6 +153,11 @@ public final class CommandAgentRunner implements AgentRunner {
   /** How long a step may run. */
   public Duration timeout() {
     return timeout;
+  }
+
+  /** What the command's environment holds. */
+  public AgentEnvironment environment() {
+    return environment;
   }
 
   @Override
@@ -138,8 +171,12 @@ public final class CommandAgentRunner implements AgentRunner {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the workspace " + root + ": " + e.getMessage(), e);
     }
+    ownDirectory(root, AgentEnvironment.home(root, agent), "home", agent);
+    ownDirectory(root, AgentEnvironment.tmp(root, agent), "temporary directory", agent);
     ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
-    environment(builder.environment(), request, root);
+    Map<String, String> env = builder.environment();
+    env.clear();
+    env.putAll(environment.forStep(request, root));
 
     Instant started = Instant.now();
     long startNanos = System.nanoTime();
@@ -362,18 +399,18 @@ public final class CommandAgentRunner implements AgentRunner {
     feeder.start();
   }
 
-  private static void environment(Map<String, String> env, AgentStepRequest request, Path root) {
-    env.keySet().removeIf(name -> name.startsWith("BMADFLOW_") || name.startsWith("TEMPORAL_"));
-    env.put("BMADFLOW_PROJECT_ID", request.projectId());
-    env.put("BMADFLOW_PHASE", String.valueOf(request.phase()));
-    env.put("BMADFLOW_AGENT", request.agent());
-    env.put("BMADFLOW_STEP_INDEX", Integer.toString(request.stepIndex()));
-    env.put("BMADFLOW_WORKSPACE", root.toString());
-    if (request.storyId() != null && !request.storyId().isBlank()) {
-      env.put("BMADFLOW_STORY_ID", request.storyId());
-    }
-    if (request.creates() != null && !request.creates().isBlank()) {
-      env.put("BMADFLOW_CREATES", request.creates());
+  /** Creates the agent's own directory, refusing one that a symbolic link leads out of the workspace. */
+  private static void ownDirectory(Path root, Path directory, String what, String agent) {
+    try {
+      Files.createDirectories(directory);
+      if (!directory.toRealPath().startsWith(root.toRealPath())) {
+        throw new IllegalArgumentException("agent " + agent + ": its " + what + " " + root.relativize(directory)
+            + " leads out of the workspace " + root + " through a symbolic link; remove the link, bmadflow"
+            + " creates the directory again");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("agent " + agent + ": cannot create its " + what + " " + directory + ": "
+          + e.getMessage(), e);
     }
   }
 

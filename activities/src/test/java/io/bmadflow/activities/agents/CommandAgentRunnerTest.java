@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,6 +211,122 @@ class CommandAgentRunnerTest {
     Map<String, String> without = readPairs(seen);
     assertEquals("unset", without.get("BMADFLOW_STORY_ID"));
     assertEquals("unset", without.get("BMADFLOW_CREATES"));
+  }
+
+  @Test
+  void anAgentGetsTheAllowListedEnvironmentAndNoneOfTheWorkersSecrets() throws IOException {
+    // The worker's environment as a worker on a cloud host has it, the agent command being env itself.
+    Map<String, String> worker = new TreeMap<>();
+    worker.put("PATH", "/usr/local/bin:/usr/bin:/bin");
+    worker.put("LANG", "C.UTF-8");
+    worker.put("TERM", "xterm");
+    worker.put("HOME", "/root");
+    worker.put("USER", "root");
+    worker.put("SSH_AUTH_SOCK", "/tmp/ssh-agent.sock");
+    worker.put("AWS_ACCESS_KEY_ID", "AKIA-WORKER");
+    worker.put("AWS_SECRET_ACCESS_KEY", "worker-aws-secret");
+    worker.put("AWS_SESSION_TOKEN", "worker-aws-session");
+    worker.put("GITHUB_TOKEN", "worker-github-token");
+    worker.put("BMADFLOW_S3_SECRET_KEY", "worker-s3-secret");
+    worker.put("BMADFLOW_CHECKPOINT_KEY", "worker-checkpoint-key");
+    worker.put("TEMPORAL_API_KEY", "worker-temporal-key");
+    worker.put("ANTHROPIC_API_KEY", "sk-ant-for-agents");
+    worker.put("BMADFLOW_AGENT_ENV", " ANTHROPIC_API_KEY, OPENAI_API_KEY,,");
+    worker.put("BMADFLOW_AGENT_COMMAND_PM", "/usr/bin/env");
+    AgentRoster roster = AgentRoster.fromEnvironment(worker, new BuiltInAgentRunner(Duration.ZERO));
+
+    roster.run(request("pm", "1.2", "prd.md", Map.of()), workspace, NO_PROGRESS);
+
+    String transcript = Files.readString(workspace.root().resolve(".bmadflow/transcripts/2-1.2-pm.log"));
+    String stdout = transcript.substring(transcript.indexOf("## stdout\n") + 10, transcript.indexOf("\n## stderr"));
+    Map<String, String> env = new TreeMap<>();
+    for (String line : stdout.strip().split("\n")) {
+      env.put(line.substring(0, line.indexOf('=')), line.substring(line.indexOf('=') + 1));
+    }
+    Path home = workspace.root().resolve(".bmadflow/home/pm");
+    Path tmp = workspace.root().resolve(".bmadflow/tmp/pm");
+    Map<String, String> expected = new TreeMap<>(Map.ofEntries(
+        Map.entry("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        Map.entry("LANG", "C.UTF-8"),
+        Map.entry("TERM", "xterm"),
+        Map.entry("HOME", home.toString()),
+        Map.entry("TMPDIR", tmp.toString()),
+        Map.entry("ANTHROPIC_API_KEY", "sk-ant-for-agents"),
+        Map.entry("BMADFLOW_PROJECT_ID", "my-app"),
+        Map.entry("BMADFLOW_PHASE", "planning"),
+        Map.entry("BMADFLOW_AGENT", "pm"),
+        Map.entry("BMADFLOW_STEP_INDEX", "2"),
+        Map.entry("BMADFLOW_WORKSPACE", workspace.root().toString()),
+        Map.entry("BMADFLOW_STORY_ID", "1.2"),
+        Map.entry("BMADFLOW_CREATES", "prd.md")));
+    assertEquals(expected, env);
+    assertTrue(Files.isDirectory(home) && Files.isDirectory(tmp), "the agent's own directories exist");
+    for (String secret : List.of("AKIA-WORKER", "worker-aws-secret", "worker-aws-session", "worker-github-token",
+        "worker-s3-secret", "worker-checkpoint-key", "worker-temporal-key", "/root")) {
+      assertFalse(stdout.contains(secret), "the agent saw '" + secret + "':\n" + stdout);
+    }
+    assertEquals(List.of("ANTHROPIC_API_KEY", "OPENAI_API_KEY"),
+        command(roster.commands().get("pm")).environment().passedThrough());
+  }
+
+  @Test
+  void theRunnerWithoutAnEnvironmentGivesOnlyTheBaseVariablesOfThisJvm() throws IOException {
+    Path seen = temp.resolve("names-seen.txt");
+    // export -p lists what the shell was given (dash adds PWD and, without PATH, nothing else).
+    Path agent = script("names.sh", "export -p | sed -e 's/^export //' -e 's/=.*//' | sort > '" + seen + "'\n");
+
+    runner(agent).run(request("analyst", null, null, Map.of()), workspace, NO_PROGRESS);
+
+    Set<String> names = new java.util.TreeSet<>(Files.readAllLines(seen));
+    names.remove("PWD");
+    Set<String> allowed = new java.util.TreeSet<>(AgentEnvironment.BASE);
+    allowed.addAll(List.of("HOME", "TMPDIR", "BMADFLOW_PROJECT_ID", "BMADFLOW_PHASE", "BMADFLOW_AGENT",
+        "BMADFLOW_STEP_INDEX", "BMADFLOW_WORKSPACE"));
+    assertTrue(allowed.containsAll(names), "unexpected variables: " + names);
+    assertTrue(names.contains("HOME") && names.contains("BMADFLOW_AGENT"), names.toString());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"BMADFLOW_S3_SECRET_KEY", "TEMPORAL_API_KEY", "HOME", "TMPDIR", "OPENAI_API_KEY=sk-secret",
+      "NOT A NAME"})
+  void aPassThroughListNamingWhatAgentsMayNotGetStopsTheWorkerNamingTheEntry(String entry) {
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> AgentRoster.fromEnvironment(Map.of("BMADFLOW_AGENT_ENV", "ANTHROPIC_API_KEY," + entry),
+            new BuiltInAgentRunner(Duration.ZERO)));
+    String message = refused.getMessage();
+    assertTrue(message.startsWith("BMADFLOW_AGENT_ENV lists "), message);
+    String name = entry.contains("=") ? entry.substring(0, entry.indexOf('=')) : entry;
+    assertTrue(message.contains(name), message);
+    assertFalse(message.contains("sk-secret"), "a value in the list is not repeated: " + message);
+    assertTrue(message.contains("remove") || message.contains("list names"), message);
+  }
+
+  @Test
+  void anAwsNameTheOperatorListsIsPassed() {
+    AgentEnvironment environment = AgentEnvironment.fromEnvironment(Map.of(
+        "BMADFLOW_AGENT_ENV", "AWS_ACCESS_KEY_ID,AWS_SECRET_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID", "AKIA-AGENT", "AWS_SECRET_ACCESS_KEY", "agent-secret", "AWS_SESSION_TOKEN", "not-listed"));
+    Map<String, String> env = environment.forStep(request("dev", "1.1", null, Map.of()), workspace.root());
+    assertEquals("AKIA-AGENT", env.get("AWS_ACCESS_KEY_ID"));
+    assertEquals("agent-secret", env.get("AWS_SECRET_ACCESS_KEY"));
+    assertFalse(env.containsKey("AWS_SESSION_TOKEN"));
+  }
+
+  @Test
+  void anAgentHomeThatLinksOutOfTheWorkspaceIsRefused() throws IOException {
+    Path outside = Files.createDirectories(temp.resolve("elsewhere"));
+    Files.createDirectories(workspace.root().resolve(".bmadflow/home"));
+    Files.createSymbolicLink(workspace.root().resolve(".bmadflow/home/pm"), outside);
+    Path agent = script("pm.sh", "echo ran > \"$HOME/ran\"\n");
+
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> runner(agent).run(request("pm", null, null, Map.of()), workspace, NO_PROGRESS));
+
+    assertTrue(refused.getMessage().contains("agent pm: its home .bmadflow/home/pm leads out of the workspace"),
+        refused.getMessage());
+    assertFalse(Files.exists(outside.resolve("ran")), "the command did not run");
+    assertEquals("_.", AgentEnvironment.directoryName(".."));
+    assertEquals("game_designer", AgentEnvironment.directoryName("game/designer"));
   }
 
   @Test
