@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * name is passed, since an operator who names one means it, with a warning logged: with the
  * worker's AWS credentials an agent may be able to rewrite checkpoint packages. Values are read
  * once, when the worker starts. The environment is not a sandbox: the command still runs as the
- * worker's operating-system user and can read whatever that user can.
+ * worker's operating-system user and can read whatever that user can, the worker's own process
+ * environment in {@code /proc/<pid>/environ} included.
  */
 public final class AgentEnvironment {
   /** The worker's variable that names the variables agents get, comma-separated. */

@@ -51,8 +51,10 @@ import java.util.regex.Pattern;
  *   <li>the variables the operator lists in the worker's {@code BMADFLOW_AGENT_ENV}.
  * </ul>
  *
- * <p>So the worker's cloud credentials, tokens and home directory do not reach the command unless
- * an operator lists them. The command still runs as the worker's operating-system user.
+ * <p>So the worker's cloud credentials, tokens and home directory do not reach the command through
+ * its environment unless an operator lists them. This is not a sandbox: the command runs as the
+ * worker's operating-system user and can read what that user can, the worker's own process
+ * environment in {@code /proc} included; {@code docs/agents.md} says how to run untrusted agents.
  *
  * <p><b>The protocol.</b> The command reports on standard output, one line each (leading and
  * trailing blanks ignored):
