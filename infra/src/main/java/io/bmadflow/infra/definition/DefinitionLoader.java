@@ -185,15 +185,16 @@ public final class DefinitionLoader {
   }
 
   private static String utf8(byte[] yaml, String source) {
+    ByteBuffer bytes = ByteBuffer.wrap(yaml);
     try {
       return StandardCharsets.UTF_8.newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(yaml))
+          .decode(bytes)
           .toString();
     } catch (CharacterCodingException e) {
-      throw new IllegalArgumentException("definition " + source + " is not UTF-8 text (" + e
-          + "); save it as UTF-8");
+      throw new IllegalArgumentException("definition " + source + " is not UTF-8 text (a malformed byte sequence"
+          + " at byte offset " + bytes.position() + "); save it as UTF-8");
     }
   }
 
@@ -234,11 +235,17 @@ public final class DefinitionLoader {
           + (e.getProblemMark() != null ? line(e.getProblemMark()) : "?") + "): " + e.getProblem());
     } catch (YAMLException e) {
       throw new IllegalArgumentException("definition " + source + " is not valid YAML: " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      // The YAML parser failing in a way it does not document is still a document it cannot read.
+      throw new IllegalArgumentException("definition " + source + " is not valid YAML: the parser failed with " + e,
+          e);
     }
   }
 
-  private static int line(Mark mark) {
-    return mark == null ? 0 : mark.getLine() + 1;
+  private static String line(Mark mark) {
+    return mark == null ? "?" : Integer.toString(mark.getLine() + 1);
   }
 
   private static Loaded parseTree(String yaml, String source) {

@@ -230,7 +230,7 @@ class DefinitionLoaderTest {
     byte[] latin1 = "workflow:\n  id: caf\u00e9\n".getBytes(StandardCharsets.ISO_8859_1);
     IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
         () -> DefinitionLoader.parse(latin1, "latin1.yaml"));
-    assertTrue(refused.getMessage().startsWith("definition latin1.yaml is not UTF-8 text"), refused.getMessage());
-    assertTrue(refused.getMessage().endsWith("save it as UTF-8"), refused.getMessage());
+    assertEquals("definition latin1.yaml is not UTF-8 text (a malformed byte sequence at byte offset 19); save it"
+        + " as UTF-8", refused.getMessage());
   }
 }
