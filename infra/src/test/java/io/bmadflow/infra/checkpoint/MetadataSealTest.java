@@ -136,6 +136,10 @@ class MetadataSealTest {
         new String(MetadataSeal.canonical(tree, Set.of("signature")), StandardCharsets.UTF_8));
     assertEquals("sha256:" + Sha256.hex("{\"a\":[true,null,\"q\\\"\u00e9\"],\"b\":1.50,\"c\":{\"y\":-2,\"z\":1},\"d\":0.000015}"
         .getBytes(StandardCharsets.UTF_8)), MetadataSeal.digest(tree), "the digest leaves out the digest and the signature");
+    // The tree the digest covers is the document the record is bound from: no key may be doubled
+    // (one copy digested, the other read) and nothing may follow the document.
+    assertThrows(IOException.class, () -> PackageJson.readTree("{\"a\":1,\"a\":2}".getBytes(StandardCharsets.UTF_8)));
+    assertThrows(IOException.class, () -> PackageJson.readTree("{\"a\":1} {\"a\":2}".getBytes(StandardCharsets.UTF_8)));
   }
 
   @Test
