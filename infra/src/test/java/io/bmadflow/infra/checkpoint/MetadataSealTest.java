@@ -250,6 +250,23 @@ class MetadataSealTest {
   }
 
   @Test
+  void theManifestEntryMustAgreeWithThePackageChecksumTheSignatureCovers() throws IOException {
+    String project = "seal-manifest";
+    String id = newId();
+    commit(plain, project, id);
+    editMetadata(project, id, tree -> {
+      for (JsonNode file : tree.path("integrity_validation").path("files")) {
+        if (file.get("path").asText().equals(PackagePaths.MANIFEST)) {
+          ((ObjectNode) file).put("sha256", "0".repeat(64));
+        }
+      }
+      tree.put(MetadataSeal.DIGEST_FIELD, MetadataSeal.digest(tree));
+    });
+    var e = assertThrows(CheckpointStoreException.Corrupt.class, () -> plain.open(project, id));
+    assertTrue(e.getMessage().contains("the manifest.sha256 entry and integrity_validation.checksum disagree"), e.getMessage());
+  }
+
+  @Test
   void anUnsignedPackageIsRefusedWhileAKeyIsSet() {
     S3CheckpointStore signing = store("BMADFLOW_SIGNING_KEY", KEY_A);
     String keyId = signing.options().signing().currentKeyId();
