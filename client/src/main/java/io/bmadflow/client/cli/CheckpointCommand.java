@@ -204,7 +204,8 @@ public class CheckpointCommand implements Runnable {
       VerificationReport report = parent.store().verify(project.get(), checkpointId);
       PrintWriter out = spec.commandLine().getOut();
       for (VerificationReport.FileCheck check : report.checks()) {
-        out.printf("%-4s %s%s%n", check.ok() ? "ok" : "FAIL", check.path(), check.ok() ? "" : ": " + check.problem());
+        out.printf("%-4s %s%s%n", check.ok() ? "ok" : "FAIL", check.path(),
+            check.ok() ? (check.note() == null ? "" : " (" + check.note() + ")") : ": " + check.problem());
       }
       if (report.ok()) {
         out.printf("checkpoint %s verified: %d checks passed%n", checkpointId, report.checks().size());

@@ -4,10 +4,22 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code checkpoint-metadata.json}: the seed's five sections, plus the Temporal reset point.
+ * {@code checkpoint-metadata.json}: the seed's five sections, plus the Temporal reset point and
+ * the seal that covers the metadata itself.
  *
  * <p>Written last, with a create-only put: its presence is what makes a package visible. It
  * stays plain JSON so that any S3 tool can read it. Field names are snake_case on disk.
+ *
+ * <p>The last three fields are the seal (see {@link MetadataSeal} and docs/package-format.md):
+ * the store sets them when it publishes a package, whatever the caller's builder put there, and
+ * packages written before them (package format 1) carry none of them.
+ *
+ * @param formatVersion the package format, {@code MAJOR.MINOR} ({@value MetadataSeal#FORMAT_VERSION}
+ *     for packages written now); null in a package of format 1
+ * @param metadataSha256 {@code sha256:} and the SHA-256 of the canonical JSON of this document
+ *     without this field and the signature; null in a package of format 1
+ * @param signature the HMAC-SHA256 over the metadata and the manifest, when the writer had a
+ *     signing key; null otherwise
  */
 public record CheckpointMetadata(
     Info checkpointMetadata,
@@ -15,9 +27,42 @@ public record CheckpointMetadata(
     RecoveryMetadata recoveryMetadata,
     IntegrityValidation integrityValidation,
     StorageMetadata storageMetadata,
-    TemporalReference temporal) {
+    TemporalReference temporal,
+    String formatVersion,
+    String metadataSha256,
+    Signature signature) {
 
-  /** The seed's {@code checkpoint_metadata} section. */
+  /** Metadata without a seal, as a builder makes it; the store seals it when it publishes. */
+  public CheckpointMetadata(
+      Info checkpointMetadata,
+      StateSummary stateSummary,
+      RecoveryMetadata recoveryMetadata,
+      IntegrityValidation integrityValidation,
+      StorageMetadata storageMetadata,
+      TemporalReference temporal) {
+    this(checkpointMetadata, stateSummary, recoveryMetadata, integrityValidation, storageMetadata, temporal, null, null, null);
+  }
+
+  /** The same metadata with another seal. */
+  public CheckpointMetadata withSeal(String formatVersion, String metadataSha256, Signature signature) {
+    return new CheckpointMetadata(checkpointMetadata, stateSummary, recoveryMetadata, integrityValidation, storageMetadata,
+        temporal, formatVersion, metadataSha256, signature);
+  }
+
+  /**
+   * The metadata's signature.
+   *
+   * @param keyId which signing key made it ({@code BMADFLOW_SIGNING_KEY_ID} of the writer)
+   * @param algorithm always {@value MetadataSeal#HMAC_SHA256}
+   * @param value the MAC, 64 lower-case hex digits
+   */
+  public record Signature(String keyId, String algorithm, String value) {}
+
+  /**
+   * The seed's {@code checkpoint_metadata} section. Its {@code format_version} (an integer, 1) is
+   * the version of the seed's snapshot files; the package format is the top-level
+   * {@code format_version}.
+   */
   public record Info(
       String checkpointId,
       String creationTimestamp,

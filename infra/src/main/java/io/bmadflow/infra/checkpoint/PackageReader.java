@@ -1,7 +1,6 @@
 package io.bmadflow.infra.checkpoint;
 
 import io.bmadflow.infra.config.S3Settings;
-import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -61,7 +60,7 @@ final class PackageReader {
     CheckpointMetadata metadata;
     try {
       metadata = metadata(projectId, checkpointId);
-      checks.add(new VerificationReport.FileCheck(PackagePaths.METADATA, true, null));
+      checks.add(new VerificationReport.FileCheck(PackagePaths.METADATA, true, null, MetadataSeal.note(metadata, options.signing())));
     } catch (CheckpointStoreException.Corrupt e) {
       checks.add(new VerificationReport.FileCheck(PackagePaths.METADATA, false, e.getMessage()));
       return new VerificationReport(projectId, checkpointId, checks);
@@ -287,7 +286,11 @@ final class PackageReader {
     return sha.length() > 12 ? sha.substring(0, 12) + "..." : sha;
   }
 
-  /** Reads and strictly checks a package's metadata, or returns null when there is none. */
+  /**
+   * Reads and strictly checks a package's metadata, or returns null when there is none: its
+   * format version, its schema and structure, then its seal (digest, and signature when the store
+   * has signing keys; see {@link MetadataSeal}).
+   */
   CheckpointMetadata existingMetadata(String projectId, String checkpointId) {
     String key = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId) + PackagePaths.METADATA;
     byte[] bytes = objects.get(key);
@@ -295,12 +298,16 @@ final class PackageReader {
       return null;
     }
     try {
-      CheckpointMetadata metadata = PackageJson.read(bytes, CheckpointMetadata.class);
-      checkMetadata(metadata, projectId, checkpointId);
-      return metadata;
+      MetadataSeal.Parsed parsed = MetadataSeal.parse(bytes, checkpointId);
+      checkMetadata(parsed.metadata(), projectId, checkpointId);
+      MetadataSeal.check(parsed, checkpointId, options.signing());
+      return parsed.metadata();
     } catch (IOException | RuntimeException e) {
       if (e instanceof CheckpointStoreException.Unavailable u) {
         throw u;
+      }
+      if (e instanceof CheckpointStoreException.Corrupt sealProblem) {
+        throw sealProblem; // Already names the checkpoint, the problem and the fix.
       }
       throw new CheckpointStoreException.Corrupt(
           "checkpoint " + checkpointId + ": " + PackagePaths.METADATA + " is not valid ("
@@ -336,6 +343,10 @@ final class PackageReader {
     }
     if (!paths.contains(PackagePaths.MANIFEST)) {
       throw new IOException("it lists no manifest.sha256");
+    }
+    // The checksum is the manifest's hash: the entry a reader checks the manifest against must agree.
+    if (!fileEntry(m, PackagePaths.MANIFEST, checkpointId).sha256().equals(m.integrityValidation().checksum().substring(7))) {
+      throw new IOException("the manifest.sha256 entry and integrity_validation.checksum disagree");
     }
   }
 

@@ -144,11 +144,12 @@ final class PackageWriter {
     if (existing != null) {
       return new CheckpointStore.CommitResult(sameOrConflict(checkpointId, existing, digest.checksum(), requestSha256), true, List.of());
     }
-    CheckpointMetadata built = metadata.apply(new PackageDigest(
+    MetadataSeal.Sealed sealed = MetadataSeal.seal(metadata.apply(new PackageDigest(
         digest.checksum(), digest.files(), digest.logicalBytes(), digest.storedBytes(), digest.bytesWritten(),
         reader.location(projectId, checkpointId), digest.parentCheckpointId(), digest.incrementalDepth(), digest.references(),
-        options.retention()));
-    byte[] metadataBytes = PackageJson.write(built);
+        options.retention())), options.signing());
+    CheckpointMetadata built = sealed.metadata();
+    byte[] metadataBytes = sealed.bytes();
     try {
       objects.put(base + PackagePaths.METADATA, metadataBytes, JSON, "*", null);
     } catch (S3Objects.PreconditionFailed raced) {

@@ -17,8 +17,15 @@ public record VerificationReport(String projectId, String checkpointId, List<Fil
    * @param path the path in the package
    * @param ok whether it passed
    * @param problem what is wrong, or null
+   * @param note for a passing check, what it covered and what it could not (such as metadata of
+   *     an older format without a digest, or a signature not checked without the key), or null
    */
-  public record FileCheck(String path, boolean ok, String problem) {}
+  public record FileCheck(String path, boolean ok, String problem, String note) {
+    /** A check without a note. */
+    public FileCheck(String path, boolean ok, String problem) {
+      this(path, ok, problem, null);
+    }
+  }
 
   /** Whether every file passed. */
   public boolean ok() {
