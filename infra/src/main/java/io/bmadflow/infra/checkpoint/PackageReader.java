@@ -321,7 +321,8 @@ final class PackageReader {
     }
     S3Objects.closeQuietly(response);
     if (file.storedSize() >= 0 && counted.count != file.storedSize()) {
-      throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + counted.count + ")");
+      throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + counted.count
+          + " from object " + key + ")");
     }
     String storedSha = HexFormat.of().formatHex(storedDigest.digest());
     if (file.storedSha256() != null && !storedSha.equals(file.storedSha256())) {
@@ -330,7 +331,7 @@ final class PackageReader {
     if (decodeProblem != null) {
       throw corrupt(checkpointId, file, decodeProblem);
     }
-    checkLogical(checkpointId, file, logicalSize, HexFormat.of().formatHex(logicalDigest.digest()));
+    checkLogical(checkpointId, file, key, logicalSize, HexFormat.of().formatHex(logicalDigest.digest()));
     return new Stored(counted.count, storedSha);
   }
 
@@ -426,10 +427,10 @@ final class PackageReader {
     }
   }
 
-  private void checkLogical(String checkpointId, PackageFile file, long size, String sha) {
+  private void checkLogical(String checkpointId, PackageFile file, String key, long size, String sha) {
     if (size != file.size()) {
       throw corrupt(checkpointId, file, "content size mismatch (expected " + file.size() + " bytes, got "
-          + (size > file.size() ? "more" : size) + ")");
+          + (size > file.size() ? "more; decoding object " + key + " stopped there" : size) + ")");
     }
     if (!sha.equals(file.sha256())) {
       throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.sha256()) + ", got " + abbreviate(sha) + ")");
