@@ -156,11 +156,11 @@ public final class ContentCipher {
     private final String fingerprint;
     private final byte[] held = new byte[TAG]; // The last bytes read: the tag once the input ends.
     private int heldCount;
-    private final byte[] chunk = new byte[64 * 1024];
-    private byte[] plain = new byte[0];
+    private final byte[] chunk = new byte[TAG + 64 * 1024];
+    private final byte[] plain = new byte[chunk.length];
+    private final byte[] scratch = new byte[chunk.length + TAG];
     private int plainOffset;
     private int plainLength;
-    private byte[] scratch = new byte[0];
     private long decrypted;
     private boolean finished;
 
@@ -197,29 +197,23 @@ public final class ContentCipher {
 
     /** Reads one chunk; everything but the last 16 bytes seen so far is ciphertext. */
     private void fill() throws IOException {
-      int n = in.read(chunk, 0, chunk.length);
+      // The held bytes go first, then what arrives; the new last 16 bytes are held back again.
+      System.arraycopy(held, 0, chunk, 0, heldCount);
+      int n = in.read(chunk, heldCount, chunk.length - heldCount);
       if (n < 0) {
         finish();
         return;
       }
-      // Ciphertext = held bytes + chunk, less the new last 16 bytes, which are held back.
       int total = heldCount + n;
       int cipherLength = Math.max(0, total - TAG);
-      byte[] joined = new byte[total];
-      System.arraycopy(held, 0, joined, 0, heldCount);
-      System.arraycopy(chunk, 0, joined, heldCount, n);
       heldCount = total - cipherLength;
-      System.arraycopy(joined, cipherLength, held, 0, heldCount);
+      System.arraycopy(chunk, cipherLength, held, 0, heldCount);
       decrypted += cipherLength;
       if (decrypted > MAX_PLAINTEXT) {
         throw new IOException("is larger than AES-256-GCM allows (" + MAX_PLAINTEXT + " bytes)");
       }
-      if (plain.length < cipherLength) {
-        plain = new byte[cipherLength];
-        scratch = new byte[cipherLength + TAG];
-      }
       try {
-        plainLength = ctr.update(joined, 0, cipherLength, plain, 0);
+        plainLength = ctr.update(chunk, 0, cipherLength, plain, 0);
         retag.update(plain, 0, plainLength, scratch, 0);
       } catch (GeneralSecurityException e) {
         throw new IllegalStateException("AES-256-GCM is not available in this JVM", e);

@@ -264,30 +264,55 @@ final class PackageReader {
    * entry with no recorded stored size ({@code -1}) gets {@link #maxStoredSize} as its cap.
    */
   private Stored stream(String key, String checkpointId, PackageFile file, OutputStream sink) {
-    boolean encrypted = PackageFile.AES_256_GCM.equals(file.encryption());
-    boolean gzip = PackageFile.GZIP.equals(file.encoding());
-    if (encrypted && options.cipher() == null) {
+    precheck(key, checkpointId, file);
+    ResponseInputStream<GetObjectResponse> response = objects.open(key);
+    if (response == null) {
+      throw missing(checkpointId, file);
+    }
+    boolean whole = false;
+    try {
+      Stored stored = decodeChecked(response, response.response().contentLength(), key, checkpointId, file, sink);
+      whole = true;
+      return stored;
+    } finally {
+      if (!whole) {
+        response.abort(); // Refused or failed: drop the connection rather than drain the rest.
+      }
+      S3Objects.closeQuietly(response);
+    }
+  }
+
+  /** The checks of an entry that need no download: a key for it, plausible sizes. */
+  private void precheck(String key, String checkpointId, PackageFile file) {
+    if (PackageFile.AES_256_GCM.equals(file.encryption()) && options.cipher() == null) {
       throw corrupt(checkpointId, file, "is encrypted and BMADFLOW_ENCRYPTION_KEY is not set");
     }
     String implausible = implausible(file);
     if (implausible != null) {
       throw corrupt(checkpointId, file, implausible + " (object " + key + ")");
     }
+  }
+
+  /**
+   * Decodes a stored object read from {@code raw} ({@code length} as S3 announced it, or null)
+   * through the checks of {@link #stream} into {@code sink}; the part of a read that does not
+   * talk to S3, which the fuzz tests drive directly.
+   *
+   * @throws CheckpointStoreException.Corrupt for any content that does not match {@code file}
+   * @throws CheckpointStoreException.Unavailable when reading {@code raw} fails
+   */
+  Stored decodeChecked(InputStream raw, Long length, String key, String checkpointId, PackageFile file, OutputStream sink) {
+    precheck(key, checkpointId, file);
+    boolean encrypted = PackageFile.AES_256_GCM.equals(file.encryption());
+    boolean gzip = PackageFile.GZIP.equals(file.encoding());
     long storedLimit = file.storedSize() >= 0 ? file.storedSize() : maxStoredSize(file.size());
-    ResponseInputStream<GetObjectResponse> response = objects.open(key);
-    if (response == null) {
-      throw missing(checkpointId, file);
-    }
-    Long length = response.response().contentLength();
     if (length != null && (file.storedSize() >= 0 ? length != file.storedSize() : length > storedLimit)) {
-      response.abort();
-      S3Objects.closeQuietly(response);
       throw corrupt(checkpointId, file, "size mismatch (the metadata records " + describe(file.storedSize())
           + ", the stored object " + key + " is " + length + " bytes); refused before reading it");
     }
     MessageDigest storedDigest = Sha256.newDigest();
     MessageDigest logicalDigest = Sha256.newDigest();
-    CountingInputStream counted = new CountingInputStream(new DigestInputStream(response, storedDigest), storedLimit);
+    CountingInputStream counted = new CountingInputStream(new DigestInputStream(raw, storedDigest), storedLimit);
     long logicalSize;
     String decodeProblem = null;
     try {
@@ -310,8 +335,6 @@ final class PackageReader {
       }
       counted.transferTo(OutputStream.nullOutputStream()); // Hash any trailing stored bytes too, up to the cap.
     } catch (IOException e) {
-      response.abort();
-      S3Objects.closeQuietly(response);
       if (counted.overLimit) {
         throw corrupt(checkpointId, file, "size mismatch (the metadata records " + describe(file.storedSize())
             + ", the stored object " + key + " is more than " + storedLimit + " bytes); refused after " + storedLimit + " bytes");
@@ -319,7 +342,6 @@ final class PackageReader {
       throw new CheckpointStoreException.Unavailable("S3 get " + key + " failed while reading checkpoint " + checkpointId
           + " (" + e.getMessage() + "); check the connection to S3 and try again", e);
     }
-    S3Objects.closeQuietly(response);
     if (file.storedSize() >= 0 && counted.count != file.storedSize()) {
       throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + counted.count
           + " from object " + key + ")");
@@ -390,11 +412,16 @@ final class PackageReader {
     return storedSize >= 0 ? storedSize + " bytes" : "no stored size";
   }
 
+  /** Copies up to {@code limit} bytes; the sink's own failures come out as {@link java.io.UncheckedIOException}. */
   private static long copyAtMost(InputStream in, OutputStream out, long limit) throws IOException {
     byte[] buffer = new byte[64 * 1024];
     long total = 0;
     for (int n; total < limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total))) > 0; ) {
-      out.write(buffer, 0, n);
+      try {
+        out.write(buffer, 0, n);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e); // The sink's failure, not the object's.
+      }
       total += n;
     }
     return total;
