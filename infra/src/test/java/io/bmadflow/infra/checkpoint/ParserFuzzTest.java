@@ -10,32 +10,32 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * docs/fuzzing.md for the commands).
  */
 class ParserFuzzTest {
-  @FuzzTest(maxDuration = "60s")
+  @FuzzTest(maxDuration = "10s")
   void metadata(byte[] input) {
     FuzzTargets.metadata(input);
   }
 
-  @FuzzTest(maxDuration = "60s")
+  @FuzzTest(maxDuration = "10s")
   void manifest(byte[] input) {
     FuzzTargets.manifest(input);
   }
 
-  @FuzzTest(maxDuration = "60s")
+  @FuzzTest(maxDuration = "10s")
   void snapshot(byte[] input) {
     FuzzTargets.snapshot(input);
   }
 
-  @FuzzTest(maxDuration = "60s")
+  @FuzzTest(maxDuration = "10s")
   void registry(byte[] input) {
     FuzzTargets.registry(input);
   }
 
-  @FuzzTest(maxDuration = "60s")
+  @FuzzTest(maxDuration = "10s")
   void decode(byte[] input) {
     FuzzTargets.decode(input);
   }
 
-  @FuzzTest(maxDuration = "60s")
+  @FuzzTest(maxDuration = "10s")
   void definition(byte[] input) {
     FuzzTargets.definition(input);
   }
