@@ -240,7 +240,7 @@ final class S3Objects {
     try {
       if (length != null && length > limit) {
         in.abort();
-        throw tooLarge(key, length + " bytes", limit, etag);
+        throw tooLarge(key, length + " bytes", limit, etag, "it was refused without being read");
       }
       byte[] bytes = length != null ? new byte[(int) (long) length] : null;
       if (bytes != null) {
@@ -251,13 +251,13 @@ final class S3Objects {
         }
         if (in.read() >= 0) {
           in.abort();
-          throw tooLarge(key, "more than its announced " + length + " bytes", limit, etag);
+          throw tooLarge(key, "more than its announced " + length + " bytes", limit, etag, "its reading was stopped there");
         }
       } else {
         bytes = in.readNBytes((int) limit + 1);
         if (bytes.length > limit) {
           in.abort();
-          throw tooLarge(key, "more than " + limit + " bytes", limit, etag);
+          throw tooLarge(key, "more than " + limit + " bytes", limit, etag, "its reading was stopped there");
         }
       }
       return new Versioned(bytes, etag);
@@ -270,10 +270,9 @@ final class S3Objects {
     }
   }
 
-  private TooLarge tooLarge(String key, String size, long limit, String etag) {
+  private TooLarge tooLarge(String key, String size, long limit, String etag, String what) {
     return new TooLarge("S3 object s3://" + settings.bucket() + "/" + key + " is " + size + ", more than the " + limit
-        + " bytes allowed for it; it was refused without being read (it was altered, or not written by bmadflow)",
-        etag, limit);
+        + " bytes allowed for it; " + what + " (it was altered, or not written by bmadflow)", etag, limit);
   }
 
   /** Opens the object as a stream, or returns null when it does not exist. */

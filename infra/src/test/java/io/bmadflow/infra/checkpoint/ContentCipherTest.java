@@ -1,6 +1,7 @@
 package io.bmadflow.infra.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,7 +62,7 @@ class ContentCipherTest {
       assertArrayEquals(plain, cipher.decrypt(streamEncrypt(cipher, plain), AAD), "in-memory decrypt of streamed, " + length);
       assertArrayEquals(plain, streamDecrypt(cipher, cipher.encrypt(plain, AAD), AAD), "streamed decrypt of in-memory, " + length);
       assertArrayEquals(plain, streamDecrypt(cipher, streamEncrypt(cipher, plain), AAD), "streamed both ways, " + length);
-      assertTrue(streamEncrypt(cipher, plain).length == length + ContentCipher.OVERHEAD);
+      assertEquals(length + ContentCipher.OVERHEAD, streamEncrypt(cipher, plain).length);
     }
   }
 
@@ -85,5 +86,58 @@ class ContentCipherTest {
     assertThrows(IOException.class, () -> streamDecrypt(cipher, stored, "workspace/docs/other.md"), "moved");
     var wrongKey = assertThrows(IOException.class, () -> streamDecrypt(cipher(3), stored, AAD));
     assertTrue(wrongKey.getMessage().contains("wrong BMADFLOW_ENCRYPTION_KEY"), wrongKey.getMessage());
+  }
+
+  private static long retainedHeap() {
+    Runtime runtime = Runtime.getRuntime();
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return runtime.totalMemory() - runtime.freeMemory();
+  }
+
+  /** Neither direction holds the object: the heap retained midway stays at buffers whatever the size. */
+  @Test
+  void bothDirectionsStreamWithoutHoldingTheObject() throws IOException {
+    ContentCipher cipher = cipher(4);
+    int size = 128 * 1024 * 1024;
+    byte[] chunk = random(64 * 1024);
+    long[] written = {0};
+    OutputStream counting = new OutputStream() {
+      @Override
+      public void write(int b) {
+        written[0]++;
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) {
+        written[0] += len;
+      }
+    };
+    long before = retainedHeap();
+    OutputStream encrypting = cipher.encrypting(counting, AAD);
+    for (int at = 0; at < size; at += chunk.length) {
+      encrypting.write(chunk);
+    }
+    long encryptingRetained = retainedHeap() - before;
+    encrypting.close();
+    assertEquals(size + ContentCipher.OVERHEAD, written[0]);
+    assertTrue(encryptingRetained < 32 * 1024 * 1024, "encrypting held " + encryptingRetained / (1024 * 1024) + " MiB");
+
+    byte[] stored = cipher.encrypt(new byte[size], AAD);
+    before = retainedHeap();
+    try (InputStream decrypting = cipher.decrypting(new ByteArrayInputStream(stored), AAD)) {
+      byte[] buffer = new byte[64 * 1024];
+      long read = 0;
+      long decryptingRetained = 0;
+      for (int n; (n = decrypting.read(buffer)) > 0; ) {
+        read += n;
+        if (read == size / 2) {
+          decryptingRetained = retainedHeap() - before;
+        }
+      }
+      assertEquals(size, read);
+      assertTrue(decryptingRetained < 32 * 1024 * 1024, "decrypting held " + decryptingRetained / (1024 * 1024) + " MiB");
+    }
   }
 }
