@@ -339,6 +339,15 @@ class BoundedReadsTest {
     }
     assertTrue(copy.allocated() < size / 2, "copyFile streamed: allocated " + copy.allocated() / MiB + " MiB");
 
+    // A workflow state that large is not one bmadflow wrote: the handle calls the package corrupt.
+    String hugeState = newId();
+    List<PackageSource> withHugeState = new ArrayList<>(S3CheckpointStoreTest.files("a"));
+    withHugeState.set(0, new PackageSource(PackagePaths.WORKFLOW_STATE, () -> new Generated(size)));
+    commit(store, project, hugeState, withHugeState);
+    var corrupt = refusedCheaply(CheckpointStoreException.Corrupt.class, () -> store.open(project, hugeState).state());
+    assertTrue(corrupt.getMessage().contains(PackagePaths.WORKFLOW_STATE + " is " + size + " bytes")
+        && corrupt.getMessage().endsWith("the package is corrupt, use an earlier checkpoint"), corrupt.getMessage());
+
     // With a small limit the same holds for small files, and readFile still reads those under it.
     PackageReader small = reader(StoreOptions.defaults(), 512);
     CheckpointMetadata metadata = store.metadata(project, id);
