@@ -29,6 +29,12 @@ import org.slf4j.LoggerFactory;
 final class CheckpointRegistry {
   private static final Logger log = LoggerFactory.getLogger(CheckpointRegistry.class);
   private static final int FORMAT_VERSION = 1;
+
+  /**
+   * The largest registry read: 64 MiB (about 100,000 checkpoints). A larger one is treated as
+   * damaged and rebuilt from the bucket.
+   */
+  static final long REGISTRY_LIMIT = 64L * 1024 * 1024;
   private static final DateTimeFormatter ID_STAMP =
       DateTimeFormatter.ofPattern("yyyy-MM-dd-HH-mm-ss").withZone(ZoneOffset.UTC);
 
@@ -54,7 +60,7 @@ final class CheckpointRegistry {
   /** The project's checkpoints, oldest first, repairing the registry when it is behind or damaged. */
   List<CheckpointSummary> list(String projectId) {
     String key = key(objects.settings().prefix(), projectId);
-    S3Objects.Versioned stored = objects.getVersioned(key);
+    S3Objects.Versioned stored = fetch(projectId, key);
     Map<String, CheckpointSummary> entries = parse(projectId, stored);
     boolean changed = false;
     if (entries == null) {
@@ -89,7 +95,7 @@ final class CheckpointRegistry {
     String key = key(objects.settings().prefix(), projectId);
     for (int attempt = 0; attempt < 8; attempt++) {
       try {
-        S3Objects.Versioned stored = objects.getVersioned(key);
+        S3Objects.Versioned stored = fetch(projectId, key);
         Map<String, CheckpointSummary> entries = parse(projectId, stored);
         if (entries == null) {
           entries = rebuild(projectId);
@@ -107,8 +113,21 @@ final class CheckpointRegistry {
     log.warn("checkpoint registry of {} not updated: too many concurrent writers; the next listing repairs it", projectId);
   }
 
+  /**
+   * Reads the registry, at most {@link #REGISTRY_LIMIT} bytes; an oversized one comes back with
+   * null bytes and its ETag, so it is rebuilt and replaced.
+   */
+  private S3Objects.Versioned fetch(String projectId, String key) {
+    try {
+      return objects.getVersioned(key, REGISTRY_LIMIT);
+    } catch (S3Objects.TooLarge e) {
+      log.warn("checkpoint registry of {} is corrupt ({}); rebuilding it from the bucket", projectId, e.getMessage());
+      return new S3Objects.Versioned(null, e.etag());
+    }
+  }
+
   private Map<String, CheckpointSummary> parse(String projectId, S3Objects.Versioned stored) {
-    if (stored == null) {
+    if (stored == null || stored.bytes() == null) {
       return null;
     }
     try {

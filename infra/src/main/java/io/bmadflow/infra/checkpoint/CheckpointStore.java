@@ -86,7 +86,14 @@ public interface CheckpointStore {
   /** Verifies every file of a committed checkpoint against the metadata and manifest. */
   VerificationReport verify(String projectId, String checkpointId);
 
-  /** Reads one file of a committed checkpoint after checking its sizes and SHA-256s. */
+  /**
+   * Reads one file of a committed checkpoint after checking its sizes and SHA-256s, into memory.
+   *
+   * @throws CheckpointStoreException when the file is larger than the in-memory limit (64 MiB),
+   *     naming the file and its size, before anything is downloaded: stream it with
+   *     {@link #copyFile}
+   * @throws CheckpointStoreException.Corrupt when a check fails
+   */
   byte[] readFile(String projectId, String checkpointId, String path);
 
   /**
@@ -109,7 +116,10 @@ public interface CheckpointStore {
    */
   void putRecoveryFile(String projectId, String recoveryId, String path, byte[] bytes, boolean sensitive);
 
-  /** Reads one file of a recovery, decrypting it if needed; null when it does not exist. */
+  /**
+   * Reads one file of a recovery, decrypting it if needed; null when it does not exist. A file over
+   * 64 MiB is refused with {@link CheckpointStoreException.Corrupt} before it is downloaded.
+   */
   byte[] readRecoveryFile(String projectId, String recoveryId, String path);
 
   /** The ids of a project's recoveries, oldest first. */
@@ -127,7 +137,7 @@ public interface CheckpointStore {
    */
   void putDrillFile(String drillRunId, String path, byte[] bytes);
 
-  /** Reads one file of a drill run, or null. */
+  /** Reads one file of a drill run, or null; one over 16 MiB is refused with {@link CheckpointStoreException.Corrupt}. */
   byte[] readDrillFile(String drillRunId, String path);
 
   /** The ids of the stored drill runs, oldest first (they sort by time). */

@@ -1,6 +1,7 @@
 package io.bmadflow.infra.checkpoint;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Map;
 import java.util.SortedMap;
@@ -30,18 +31,21 @@ public final class PackageManifest {
 
   /** Parses a manifest strictly: every line well formed, paths safe, sorted and unique. */
   public static PackageManifest parse(byte[] bytes) {
-    String text = new String(bytes, StandardCharsets.UTF_8);
+    String text;
+    try {
+      text = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new IllegalArgumentException("manifest.sha256 is not valid UTF-8");
+    }
     if (!text.isEmpty() && !text.endsWith("\n")) {
       throw new IllegalArgumentException("manifest.sha256 does not end with a newline (truncated?)");
     }
     SortedMap<String, String> entries = new TreeMap<>();
     String previous = null;
     int lineNumber = 0;
-    for (String line : text.split("\n")) {
+    String[] lines = text.split("\n", -1); // Keeps empty lines, to refuse them; the last is the empty rest after the final newline.
+    for (String line : Arrays.copyOf(lines, lines.length - 1)) {
       lineNumber++;
-      if (line.isEmpty() && text.isEmpty()) {
-        break;
-      }
       Matcher m = LINE.matcher(line);
       if (!m.matches()) {
         throw new IllegalArgumentException(

@@ -2,11 +2,9 @@ package io.bmadflow.infra.checkpoint;
 
 import io.bmadflow.infra.config.S3Settings;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
@@ -20,26 +18,59 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * Reads checkpoint packages back: their metadata, read strictly, and their files, each checked
  * against the sizes and SHA-256s the metadata records before a caller sees it.
  *
- * <p>Files that fit in memory are read whole; larger ones stream through the checks with memory
- * bounded by buffers, and the check fails at the end of the stream. Encrypted files are decrypted
- * with the store's cipher, gzip files decompressed.
+ * <p>Everything read from the bucket is untrusted: every file streams through the checks with
+ * memory bounded by buffers (and, for {@link #readFile}, by the file's recorded size, which must be
+ * under an in-memory limit); an object whose length differs from the recorded one is refused
+ * before its body is read, gzip is expanded no further than the recorded size plus one byte, and
+ * no object is read past its recorded stored size. Encrypted files are decrypted as they stream
+ * with the store's cipher, gzip files decompressed; a check that fails at the end of the stream
+ * throws there.
  */
 final class PackageReader {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+
+  /** The largest {@code checkpoint-metadata.json} read: 16 MiB (bmadflow writes a few KiB per hundred files). */
+  static final long METADATA_LIMIT = 16L * 1024 * 1024;
+
+  /** The largest {@code manifest.sha256} read: 16 MiB (about 150,000 files). */
+  static final long MANIFEST_LIMIT = 16L * 1024 * 1024;
+
+  /**
+   * The largest file {@link #readFile} returns as bytes: 64 MiB. Larger files stream through
+   * {@link #copyFile}, whatever their size.
+   */
+  static final long IN_MEMORY_LIMIT = 64L * 1024 * 1024;
 
   private final S3Objects objects;
   private final S3Settings settings;
   private final StoreOptions options;
 
+  private final long inMemoryLimit;
+  private final long metadataLimit;
+
   PackageReader(S3Objects objects, StoreOptions options) {
+    this(objects, options, IN_MEMORY_LIMIT, METADATA_LIMIT);
+  }
+
+  /**
+   * A reader with other limits, for tests.
+   *
+   * @param inMemoryLimit the largest file {@link #readFile} returns as bytes
+   * @param metadataLimit the largest metadata object read
+   */
+  PackageReader(S3Objects objects, StoreOptions options, long inMemoryLimit, long metadataLimit) {
     this.objects = objects;
     this.settings = objects.settings();
     this.options = options;
+    this.inMemoryLimit = inMemoryLimit;
+    this.metadataLimit = metadataLimit;
   }
 
   /** The metadata of a committed package, read strictly; throws NotFound when there is none. */
@@ -77,7 +108,11 @@ final class PackageReader {
     String check = "package checksum";
     try {
       PackageFile manifestFile = fileEntry(metadata, PackagePaths.MANIFEST, checkpointId);
-      byte[] manifestBytes = readChecked(projectId, checkpointId, manifestFile);
+      if (manifestFile.size() > MANIFEST_LIMIT) {
+        throw corrupt(checkpointId, manifestFile, "is " + manifestFile.size() + " bytes, more than the " + MANIFEST_LIMIT
+            + " bytes a manifest may be");
+      }
+      byte[] manifestBytes = readChecked(projectId, checkpointId, manifestFile, MANIFEST_LIMIT);
       String actual = "sha256:" + Sha256.hex(manifestBytes);
       String expected = metadata.integrityValidation().checksum();
       List<String> problems = new ArrayList<>();
@@ -104,7 +139,12 @@ final class PackageReader {
     return new VerificationReport(projectId, checkpointId, checks);
   }
 
-  /** Reads one file of a committed package after checking its sizes and SHA-256s. */
+  /**
+   * Reads one file of a committed package after checking its sizes and SHA-256s.
+   *
+   * @throws CheckpointStoreException when the file is larger than the in-memory limit (64 MiB by
+   *     default), naming it and its size, before anything is downloaded; use {@link #copyFile}
+   */
   byte[] readFile(String projectId, String checkpointId, String path) {
     PackagePaths.requireSafe(path);
     return readFile(metadata(projectId, checkpointId), path);
@@ -115,7 +155,7 @@ final class PackageReader {
     PackagePaths.requireSafe(path);
     String projectId = metadata.checkpointMetadata().projectId();
     String checkpointId = metadata.checkpointMetadata().checkpointId();
-    return readChecked(projectId, checkpointId, fileEntry(metadata, path, checkpointId));
+    return readChecked(projectId, checkpointId, fileEntry(metadata, path, checkpointId), inMemoryLimit);
   }
 
   /** Streams one file of a committed package through the checks to {@code sink}. */
@@ -171,101 +211,252 @@ final class PackageReader {
     return path;
   }
 
-  /** Reads a whole object and checks it; for files that fit in memory. */
-  byte[] readChecked(String projectId, String checkpointId, PackageFile file) {
-    byte[] stored = objects.get(objectKey(projectId, file));
-    if (stored == null) {
-      throw missing(checkpointId, file);
+  /**
+   * Reads a whole file and checks it, for files that fit in memory: one whose recorded size is
+   * over {@code limit} is refused before anything is downloaded (see {@link #readFile}).
+   */
+  byte[] readChecked(String projectId, String checkpointId, PackageFile file, long limit) {
+    if (file.size() > limit) {
+      throw new TooLargeForMemory("checkpoint " + checkpointId + ": " + file.path() + " is " + file.size()
+          + " bytes, more than the " + limit + " bytes read into memory at once; stream it with copyFile instead");
     }
-    return decode(file, stored, checkpointId);
+    CappedBuffer out = new CappedBuffer((int) file.size());
+    copyChecked(projectId, checkpointId, file, out);
+    return out.bytes();
   }
 
-  /** Checks the stored bytes, then decrypts, decompresses and checks the logical content. */
-  byte[] decode(PackageFile file, byte[] stored, String checkpointId) {
-    if (file.storedSize() >= 0 && stored.length != file.storedSize()) {
-      throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + stored.length + ")");
+  /** A file is larger than a caller may read into memory; nothing was downloaded. */
+  static final class TooLargeForMemory extends CheckpointStoreException {
+    TooLargeForMemory(String message) {
+      super(message);
     }
-    if (file.storedSha256() != null) {
-      String sha = Sha256.hex(stored);
-      if (!sha.equals(file.storedSha256())) {
-        throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.storedSha256()) + ", got " + abbreviate(sha) + ")");
-      }
-    }
-    byte[] encoded = stored;
-    if (PackageFile.AES_256_GCM.equals(file.encryption())) {
-      if (options.cipher() == null) {
-        throw corrupt(checkpointId, file, "is encrypted and BMADFLOW_ENCRYPTION_KEY is not set");
-      }
-      try {
-        encoded = options.cipher().decrypt(stored, objectAad(file.path()));
-      } catch (IllegalArgumentException e) {
-        throw corrupt(checkpointId, file, e.getMessage());
-      }
-    }
-    byte[] logical;
-    if (PackageFile.GZIP.equals(file.encoding())) {
-      try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(encoded))) {
-        logical = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, file.size() + 1));
-      } catch (IOException e) {
-        throw corrupt(checkpointId, file, "is not valid gzip (" + e.getMessage() + ")");
-      }
-    } else {
-      logical = encoded;
-    }
-    checkLogical(checkpointId, file, logical.length, Sha256.hex(logical));
-    return logical;
   }
 
-  /** Streams an object through the checks to {@code sink}, with memory bounded by buffers. */
+  /** What a streamed read found in storage: the stored object's size and SHA-256. */
+  record Stored(long size, String sha256) {}
+
+  /**
+   * Streams an object through the checks to {@code sink}, with memory bounded by buffers whatever
+   * the object or the metadata say; see {@link #stream}.
+   */
   void copyChecked(String projectId, String checkpointId, PackageFile file, OutputStream sink) {
-    if (PackageFile.AES_256_GCM.equals(file.encryption()) || file.size() <= options.multipartThreshold()) {
-      try {
-        sink.write(readChecked(projectId, checkpointId, file));
-        return;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e);
-      }
-    }
-    var response = objects.open(objectKey(projectId, file));
+    stream(objectKey(projectId, file), checkpointId, file, sink);
+  }
+
+  /**
+   * Checks that the object at {@code key} decodes to {@code expected}'s logical content, whatever
+   * its stored size and SHA-256 (a crashed writer's object, with its own nonce); returns them.
+   *
+   * @throws CheckpointStoreException.Corrupt when it is missing, too large or other content
+   */
+  Stored checkExisting(String key, PackageFile expected, String checkpointId) {
+    PackageFile unknown = new PackageFile(expected.path(), expected.size(), expected.sha256(), -1, null,
+        expected.encoding(), expected.encryption(), expected.storedIn());
+    return stream(key, checkpointId, unknown, OutputStream.nullOutputStream());
+  }
+
+  /**
+   * The one read path: checks the entry's sizes for plausibility and the object's length (from
+   * the GetObject response) against the recorded stored size before the body is read, then
+   * streams it through decryption and gzip with the stored bytes capped at the recorded size and
+   * the logical bytes at the recorded size plus one, and checks sizes and SHA-256s at the end. An
+   * entry with no recorded stored size ({@code -1}) gets {@link #maxStoredSize} as its cap.
+   */
+  private Stored stream(String key, String checkpointId, PackageFile file, OutputStream sink) {
+    precheck(key, checkpointId, file);
+    ResponseInputStream<GetObjectResponse> response = objects.open(key);
     if (response == null) {
       throw missing(checkpointId, file);
     }
-    MessageDigest storedDigest = Sha256.newDigest();
-    MessageDigest logicalDigest = Sha256.newDigest();
-    long logicalSize;
-    try (InputStream raw = response;
-        CountingInputStream counted = new CountingInputStream(new DigestInputStream(raw, storedDigest))) {
-      InputStream decoded = PackageFile.GZIP.equals(file.encoding()) ? new GZIPInputStream(counted, 64 * 1024) : counted;
-      DigestInputStream logical = new DigestInputStream(decoded, logicalDigest);
-      logicalSize = copyAtMost(logical, sink, file.size() + 1);
-      counted.transferTo(OutputStream.nullOutputStream()); // Hash any trailing stored bytes too.
-      if (counted.count != file.storedSize()) {
-        throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + counted.count + ")");
+    boolean whole = false;
+    try {
+      Stored stored = decodeChecked(response, response.response().contentLength(), key, checkpointId, file, sink);
+      whole = true;
+      return stored;
+    } finally {
+      if (!whole) {
+        response.abort(); // Refused or failed: drop the connection rather than drain the rest.
       }
-      String storedSha = HexFormat.of().formatHex(storedDigest.digest());
-      if (file.storedSha256() != null && !storedSha.equals(file.storedSha256())) {
-        throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.storedSha256()) + ", got " + abbreviate(storedSha) + ")");
-      }
-    } catch (IOException e) {
-      throw corrupt(checkpointId, file, "cannot be read or decompressed (" + e.getMessage() + ")");
+      S3Objects.closeQuietly(response);
     }
-    checkLogical(checkpointId, file, logicalSize, HexFormat.of().formatHex(logicalDigest.digest()));
   }
 
+  /** The checks of an entry that need no download: a key for it, plausible sizes. */
+  private void precheck(String key, String checkpointId, PackageFile file) {
+    if (PackageFile.AES_256_GCM.equals(file.encryption()) && options.cipher() == null) {
+      throw corrupt(checkpointId, file, "is encrypted and BMADFLOW_ENCRYPTION_KEY is not set");
+    }
+    String implausible = implausible(file);
+    if (implausible != null) {
+      throw corrupt(checkpointId, file, implausible + " (object " + key + ")");
+    }
+  }
+
+  /**
+   * Decodes a stored object read from {@code raw} ({@code length} as S3 announced it, or null)
+   * through the checks of {@link #stream} into {@code sink}; the part of a read that does not
+   * talk to S3, which the fuzz tests drive directly.
+   *
+   * @throws CheckpointStoreException.Corrupt for any content that does not match {@code file}
+   * @throws CheckpointStoreException.Unavailable when reading {@code raw} fails
+   */
+  Stored decodeChecked(InputStream raw, Long length, String key, String checkpointId, PackageFile file, OutputStream sink) {
+    precheck(key, checkpointId, file);
+    boolean encrypted = PackageFile.AES_256_GCM.equals(file.encryption());
+    boolean gzip = PackageFile.GZIP.equals(file.encoding());
+    long storedLimit = file.storedSize() >= 0 ? file.storedSize() : maxStoredSize(file.size());
+    if (length != null && (file.storedSize() >= 0 ? length != file.storedSize() : length > storedLimit)) {
+      throw corrupt(checkpointId, file, "size mismatch (the metadata records " + describe(file.storedSize())
+          + ", the stored object " + key + " is " + length + " bytes); refused before reading it");
+    }
+    MessageDigest storedDigest = Sha256.newDigest();
+    MessageDigest logicalDigest = Sha256.newDigest();
+    CountingInputStream counted = new CountingInputStream(new DigestInputStream(raw, storedDigest), storedLimit);
+    long logicalSize;
+    String decodeProblem = null;
+    try {
+      InputStream decrypted = null;
+      try {
+        decrypted = encrypted ? options.cipher().decrypting(counted, objectAad(file.path())) : counted;
+        InputStream decoded = gzip ? new GZIPInputStream(decrypted, 64 * 1024) : decrypted;
+        logicalSize = copyAtMost(new DigestInputStream(decoded, logicalDigest), sink, file.size() + 1);
+      } catch (IOException e) {
+        if (counted.overLimit) {
+          throw e;
+        }
+        // Decoding failed: a size or hash mismatch of the stored object, found below, says more,
+        // and so does a tag that does not match (a wrong key makes gzip fail first).
+        logicalSize = -1;
+        decodeProblem = (gzip ? "is not valid gzip (" : "cannot be decoded (") + e.getMessage() + ")";
+        if (encrypted) {
+          decodeProblem = decryptionProblem(decrypted, e, decodeProblem);
+        }
+      }
+      counted.transferTo(OutputStream.nullOutputStream()); // Hash any trailing stored bytes too, up to the cap.
+    } catch (IOException e) {
+      if (counted.overLimit) {
+        throw corrupt(checkpointId, file, "size mismatch (the metadata records " + describe(file.storedSize())
+            + ", the stored object " + key + " is more than " + storedLimit + " bytes); refused after " + storedLimit + " bytes");
+      }
+      throw new CheckpointStoreException.Unavailable("S3 get " + key + " failed while reading checkpoint " + checkpointId
+          + " (" + e.getMessage() + "); check the connection to S3 and try again", e);
+    }
+    if (file.storedSize() >= 0 && counted.count != file.storedSize()) {
+      throw corrupt(checkpointId, file, "size mismatch (expected " + file.storedSize() + " bytes, got " + counted.count
+          + " from object " + key + ")");
+    }
+    String storedSha = HexFormat.of().formatHex(storedDigest.digest());
+    if (file.storedSha256() != null && !storedSha.equals(file.storedSha256())) {
+      throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.storedSha256()) + ", got " + abbreviate(storedSha) + ")");
+    }
+    if (decodeProblem != null) {
+      throw corrupt(checkpointId, file, decodeProblem);
+    }
+    checkLogical(checkpointId, file, key, logicalSize, HexFormat.of().formatHex(logicalDigest.digest()));
+    return new Stored(counted.count, storedSha);
+  }
+
+  /** The tag check's verdict when decoding an encrypted object failed, read to its end; else {@code otherwise}. */
+  private static String decryptionProblem(InputStream decrypted, IOException failure, String otherwise) throws IOException {
+    if (String.valueOf(failure.getMessage()).startsWith("cannot be decrypted")) {
+      return failure.getMessage();
+    }
+    if (decrypted == null) {
+      return "cannot be decrypted (" + failure.getMessage() + ")";
+    }
+    try {
+      decrypted.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      if (String.valueOf(e.getMessage()).startsWith("cannot be decrypted")) {
+        return e.getMessage();
+      }
+      throw e;
+    }
+    return otherwise;
+  }
+
+  /**
+   * Deflate expands at most 1032 to 1: a gzip entry that claims more content than its stored
+   * bytes can hold is refused before it is read (a decompression bomb, or a forged size).
+   */
+  static final long MAX_GZIP_RATIO = 1032;
+
+  /** Why an entry's sizes cannot describe a real object, or null when they can. */
+  static String implausible(PackageFile file) {
+    if (file.storedSize() < 0) {
+      return null;
+    }
+    boolean encrypted = PackageFile.AES_256_GCM.equals(file.encryption());
+    long encoded = encrypted ? file.storedSize() - ContentCipher.OVERHEAD : file.storedSize();
+    if (encoded < 0) {
+      return "is " + file.storedSize() + " bytes, too short to be AES-256-GCM content";
+    }
+    if (PackageFile.GZIP.equals(file.encoding())) {
+      if (file.size() / MAX_GZIP_RATIO > encoded) {
+        return "claims " + file.size() + " bytes of content from " + encoded + " bytes of gzip, more than gzip can expand ("
+            + MAX_GZIP_RATIO + " to 1)";
+      }
+    } else if (file.size() != encoded) {
+      return "claims " + file.size() + " bytes of content but stores " + encoded + " bytes without compression";
+    }
+    return null;
+  }
+
+  /** The cap on an object whose stored size is not recorded: its content plus what gzip and encryption may add. */
+  static long maxStoredSize(long size) {
+    return size + size / 256 + 64 * 1024 + ContentCipher.OVERHEAD;
+  }
+
+  private static String describe(long storedSize) {
+    return storedSize >= 0 ? storedSize + " bytes" : "no stored size";
+  }
+
+  /** Copies up to {@code limit} bytes; the sink's own failures come out as {@link java.io.UncheckedIOException}. */
   private static long copyAtMost(InputStream in, OutputStream out, long limit) throws IOException {
     byte[] buffer = new byte[64 * 1024];
     long total = 0;
     for (int n; total < limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - total))) > 0; ) {
-      out.write(buffer, 0, n);
+      try {
+        out.write(buffer, 0, n);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e); // The sink's failure, not the object's.
+      }
       total += n;
     }
     return total;
   }
 
-  private void checkLogical(String checkpointId, PackageFile file, long size, String sha) {
+  /** An in-memory sink that holds the expected size and refuses to grow past it plus one byte. */
+  private static final class CappedBuffer extends OutputStream {
+    private final byte[] bytes;
+    private int count;
+
+    CappedBuffer(int expected) {
+      this.bytes = new byte[expected];
+    }
+
+    @Override
+    public void write(int b) {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      // The read stops at the expected size plus one byte; that byte is only counted.
+      int n = Math.min(len, bytes.length - count);
+      System.arraycopy(b, off, bytes, count, n);
+      count += n;
+    }
+
+    byte[] bytes() {
+      return count == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, count);
+    }
+  }
+
+  private void checkLogical(String checkpointId, PackageFile file, String key, long size, String sha) {
     if (size != file.size()) {
       throw corrupt(checkpointId, file, "content size mismatch (expected " + file.size() + " bytes, got "
-          + (size > file.size() ? "more" : size) + ")");
+          + (size > file.size() ? "more; decoding object " + key + " stopped there" : size) + ")");
     }
     if (!sha.equals(file.sha256())) {
       throw corrupt(checkpointId, file, "sha256 mismatch (expected " + abbreviate(file.sha256()) + ", got " + abbreviate(sha) + ")");
@@ -293,7 +484,13 @@ final class PackageReader {
    */
   CheckpointMetadata existingMetadata(String projectId, String checkpointId) {
     String key = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId) + PackagePaths.METADATA;
-    byte[] bytes = objects.get(key);
+    byte[] bytes;
+    try {
+      bytes = objects.get(key, metadataLimit);
+    } catch (S3Objects.TooLarge e) {
+      throw new CheckpointStoreException.Corrupt("checkpoint " + checkpointId + ": " + PackagePaths.METADATA
+          + " is not valid (" + e.getMessage() + "); the package is corrupt, use an earlier checkpoint", e);
+    }
     if (bytes == null) {
       return null;
     }
@@ -350,29 +547,53 @@ final class PackageReader {
     }
   }
 
+  /** Counts what passes and fails with {@link IOException} once more than {@code limit} bytes arrive. */
   private static final class CountingInputStream extends java.io.FilterInputStream {
+    private final long limit;
     long count;
+    boolean overLimit;
 
-    CountingInputStream(InputStream in) {
+    CountingInputStream(InputStream in, long limit) {
       super(in);
+      this.limit = limit;
     }
 
     @Override
     public int read() throws IOException {
-      int b = in.read();
-      if (b >= 0) {
-        count++;
-      }
-      return b;
+      byte[] one = new byte[1];
+      int n = read(one, 0, 1);
+      return n < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
     public int read(byte[] b, int off, int len) throws IOException {
-      int n = in.read(b, off, len);
+      if (len == 0) {
+        return 0;
+      }
+      if (count >= limit) {
+        // At the cap: anything more is over it.
+        if (in.read() < 0) {
+          return -1;
+        }
+        overLimit = true;
+        throw new IOException("the object is larger than " + limit + " bytes");
+      }
+      int n = in.read(b, off, (int) Math.min(len, limit - count));
       if (n > 0) {
         count += n;
       }
       return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      byte[] skipped = new byte[(int) Math.max(0, Math.min(n, 8192))];
+      return Math.max(0, read(skipped, 0, skipped.length));
+    }
+
+    @Override
+    public boolean markSupported() {
+      return false;
     }
   }
 }

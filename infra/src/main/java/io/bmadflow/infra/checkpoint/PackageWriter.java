@@ -250,17 +250,23 @@ final class PackageWriter {
     return new Lineage(parentId, depth, files);
   }
 
-  /** Encodes (gzip, encryption) and uploads one content file, create-only. */
+  /**
+   * Encodes (gzip, encryption) and uploads one content file, create-only. A file over the multipart
+   * threshold streams (encrypted or not), so its size is bounded by nothing but S3's; a smaller one
+   * is encoded in memory. Either way the content read must be what pass 1 hashed.
+   */
   private PackageFile store(String base, PackageSource file, Sha256.Sum sum, String checkpointId) {
     String key = base + file.path();
-    boolean stream = sum.size() > options.multipartThreshold() && options.cipher() == null;
     try {
-      if (stream) {
+      if (sum.size() > options.multipartThreshold()) {
         return storeStreaming(key, file, sum, checkpointId);
       }
       byte[] logical;
       try (InputStream in = file.content().open()) {
-        logical = in.readAllBytes();
+        logical = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, sum.size() + 1)); // One byte more shows it grew.
+      }
+      if (logical.length != sum.size() || !Sha256.hex(logical).equals(sum.hex())) {
+        throw changed(file, checkpointId);
       }
       String encoding = PackageFile.IDENTITY;
       byte[] encoded = logical;
@@ -286,50 +292,69 @@ final class PackageWriter {
     }
   }
 
+  private static UncheckedIOException changed(PackageSource file, String checkpointId) {
+    return new UncheckedIOException(new IOException("cannot store " + file.path() + " of checkpoint " + checkpointId
+        + ": it changed while it was being captured (its size or SHA-256 differs from the first read); capture again"
+        + " once nothing writes to it"));
+  }
+
+  /**
+   * Streams one large file through gzip and encryption into a multipart upload: memory stays at a
+   * part and a few buffers whatever the file's size.
+   */
   private PackageFile storeStreaming(String key, PackageSource file, Sha256.Sum sum, String checkpointId) throws IOException {
     String encoding = options.compress() ? PackageFile.GZIP : PackageFile.IDENTITY;
+    String encryption = options.cipher() == null ? PackageFile.NO_ENCRYPTION : PackageFile.AES_256_GCM;
+    if (options.cipher() != null && sum.size() > ContentCipher.MAX_PLAINTEXT) {
+      throw new IllegalArgumentException("cannot store " + file.path() + " of checkpoint " + checkpointId + ": it is "
+          + sum.size() + " bytes and one AES-256-GCM object holds at most " + ContentCipher.MAX_PLAINTEXT
+          + " bytes; leave it out of the workspace or unset BMADFLOW_ENCRYPTION_KEY");
+    }
     S3Objects.MultipartOutput upload;
     try {
       upload = objects.startMultipart(key, contentType(file.path()), options.partSize());
     } catch (S3Objects.PreconditionFailed exists) {
       PackageFile expected = new PackageFile(file.path(), sum.size(), sum.hex(), -1, null, encoding,
-          PackageFile.NO_ENCRYPTION, checkpointId);
+          encryption, checkpointId);
       return adoptExisting(key, expected, checkpointId);
     }
     MessageDigest storedDigest = Sha256.newDigest();
+    MessageDigest logicalDigest = Sha256.newDigest();
     CountingOutputStream counted = new CountingOutputStream(new DigestOutputStream(upload, storedDigest));
-    try (InputStream in = file.content().open()) {
-      OutputStream encoder = options.compress() ? new FastGzipOutputStream(counted, 64 * 1024) : counted;
-      in.transferTo(encoder);
-      encoder.close(); // Finishes gzip and completes the upload.
+    long read;
+    try (InputStream in = new java.security.DigestInputStream(file.content().open(), logicalDigest)) {
+      OutputStream encrypted = options.cipher() == null ? counted
+          : options.cipher().encrypting(counted, PackageReader.objectAad(file.path()));
+      OutputStream encoder = options.compress() ? new FastGzipOutputStream(encrypted, 64 * 1024) : encrypted;
+      read = in.transferTo(encoder);
+      if (read != sum.size() || !HexFormat.of().formatHex(logicalDigest.digest()).equals(sum.hex())) {
+        throw changed(file, checkpointId);
+      }
+      encoder.close(); // Finishes gzip and encryption and completes the upload.
     } catch (IOException | RuntimeException e) {
       upload.abort();
       throw e;
     }
     return new PackageFile(file.path(), sum.size(), sum.hex(), counted.count,
-        HexFormat.of().formatHex(storedDigest.digest()), encoding, PackageFile.NO_ENCRYPTION, checkpointId);
+        HexFormat.of().formatHex(storedDigest.digest()), encoding, encryption, checkpointId);
   }
 
   /**
    * An object already exists at the key: a crashed or concurrent attempt wrote it. Keep it when it
-   * decodes to our content (so retries are idempotent), else refuse: someone else owns the id.
+   * decodes to our content (so retries are idempotent), else refuse: someone else owns the id. The
+   * object streams through the reader's checks, so its size costs no memory.
    */
   private PackageFile adoptExisting(String key, PackageFile expected, String checkpointId) {
-    byte[] stored = objects.get(key);
-    if (stored != null) {
-      PackageFile actual = new PackageFile(expected.path(), expected.size(), expected.sha256(), stored.length,
-          Sha256.hex(stored), expected.encoding(), expected.encryption(), checkpointId);
-      try {
-        reader.decode(actual, stored, checkpointId);
-        return actual;
-      } catch (CheckpointStoreException.Corrupt different) {
-        // Falls through to the conflict below.
-      }
+    try {
+      PackageReader.Stored stored = reader.checkExisting(key, expected, checkpointId);
+      return new PackageFile(expected.path(), expected.size(), expected.sha256(), stored.size(), stored.sha256(),
+          expected.encoding(), expected.encryption(), checkpointId);
+    } catch (CheckpointStoreException.Corrupt different) {
+      throw new CheckpointStoreException.Conflict(
+          "checkpoint " + checkpointId + ": " + expected.path() + " already exists in storage with other content;"
+              + " another writer is writing this checkpoint id. Committed packages are never overwritten;"
+              + " take a new checkpoint id");
     }
-    throw new CheckpointStoreException.Conflict(
-        "checkpoint " + checkpointId + ": " + expected.path() + " already exists in storage with other content;"
-            + " another writer is writing this checkpoint id. Committed packages are never overwritten;"
-            + " take a new checkpoint id");
   }
 
   private PackageFile putPlain(String base, String path, byte[] bytes, String contentType, String checkpointId) {

@@ -14,6 +14,12 @@ import java.util.regex.Pattern;
  * {@code <prefix>_drills/<drill-run-id>/}. Unlike packages they may be rewritten.
  */
 final class RecoveryRecords {
+  /** The largest recovery file read (reports and backups): 64 MiB. */
+  static final long RECOVERY_FILE_LIMIT = 64L * 1024 * 1024;
+
+  /** The largest drill-run file read (reports): 16 MiB. */
+  static final long DRILL_FILE_LIMIT = 16L * 1024 * 1024;
+
   private final S3Objects objects;
   private final S3Settings settings;
   private final StoreOptions options;
@@ -45,7 +51,13 @@ final class RecoveryRecords {
   /** Reads one file of a recovery, decrypting it if needed; null when it does not exist. */
   byte[] readRecoveryFile(String projectId, String recoveryId, String path) {
     PackagePaths.requireSafe(path);
-    byte[] stored = objects.get(PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId) + path);
+    byte[] stored;
+    try {
+      stored = objects.get(PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId) + path, RECOVERY_FILE_LIMIT);
+    } catch (S3Objects.TooLarge e) {
+      throw new CheckpointStoreException.Corrupt("recovery " + recoveryId + " file " + path + " cannot be read: "
+          + e.getMessage() + "; delete it or restore it from a backup", e);
+    }
     if (stored == null || stored.length < ENCRYPTED_MARK.length
         || !Arrays.equals(stored, 0, ENCRYPTED_MARK.length, ENCRYPTED_MARK, 0, ENCRYPTED_MARK.length)) {
       return stored;
@@ -94,9 +106,14 @@ final class RecoveryRecords {
     objects.put(drillKey(drillRunId, path), bytes, path.endsWith(".json") ? "application/json" : "text/markdown", null, null);
   }
 
-  /** Reads one file of a drill run, or null. */
+  /** Reads one file of a drill run, or null; refuses one over {@link #DRILL_FILE_LIMIT}. */
   byte[] readDrillFile(String drillRunId, String path) {
-    return objects.get(drillKey(drillRunId, path));
+    try {
+      return objects.get(drillKey(drillRunId, path), DRILL_FILE_LIMIT);
+    } catch (S3Objects.TooLarge e) {
+      throw new CheckpointStoreException.Corrupt("drill run " + drillRunId + " file " + path + " cannot be read: "
+          + e.getMessage() + "; delete it or run the drill again", e);
+    }
   }
 
   /** The ids of the stored drill runs, oldest first. */

@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
-import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -175,21 +174,105 @@ final class S3Objects {
     }
   }
 
-  /** The object's bytes, or null when it does not exist. */
+  /**
+   * The most {@link #get(String)} reads of an object whose size the caller does not know: 16 MiB.
+   * Bigger objects are refused with {@link TooLarge} before their body is read.
+   */
+  static final long DEFAULT_READ_LIMIT = 16L * 1024 * 1024;
+
+  /**
+   * An object is larger than its reader allows; thrown before its body is read (or as soon as more
+   * than the limit arrived, when S3 sent no length), so it costs neither the download nor the heap.
+   */
+  static final class TooLarge extends CheckpointStoreException.Corrupt {
+    private final String etag;
+    private final long limit;
+
+    TooLarge(String message, String etag, long limit) {
+      super(message);
+      this.etag = etag;
+      this.limit = limit;
+    }
+
+    /** The ETag of the oversized object, so a caller may replace it conditionally; may be null. */
+    String etag() {
+      return etag;
+    }
+
+    /** The limit the object exceeded, in bytes. */
+    long limit() {
+      return limit;
+    }
+  }
+
+  /** The object's bytes, or null when it does not exist; at most {@link #DEFAULT_READ_LIMIT}. */
   byte[] get(String key) {
-    Versioned versioned = getVersioned(key);
+    return get(key, DEFAULT_READ_LIMIT);
+  }
+
+  /**
+   * The object's bytes, or null when it does not exist.
+   *
+   * @param limit the most bytes to read; a larger object is refused with {@link TooLarge}, before
+   *     its body is read when S3 sends its length (always for a GetObject)
+   */
+  byte[] get(String key, long limit) {
+    Versioned versioned = getVersioned(key, limit);
     return versioned == null ? null : versioned.bytes();
   }
 
-  /** The object's bytes and ETag, or null when it does not exist. */
+  /** The object's bytes and ETag, or null when it does not exist; at most {@link #DEFAULT_READ_LIMIT}. */
   Versioned getVersioned(String key) {
-    try {
-      ResponseBytes<GetObjectResponse> response = call("get " + key, key,
-          () -> s3.getObjectAsBytes(b -> b.bucket(settings.bucket()).key(key)));
-      return new Versioned(response.asByteArray(), response.response().eTag());
-    } catch (CheckpointStoreException.NotFound e) {
+    return getVersioned(key, DEFAULT_READ_LIMIT);
+  }
+
+  /** The object's bytes and ETag, or null when it does not exist; refuses one over {@code limit} bytes. */
+  Versioned getVersioned(String key, long limit) {
+    if (limit < 0 || limit > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("an in-memory read limit must be between 0 and 2 GiB, not " + limit);
+    }
+    ResponseInputStream<GetObjectResponse> in = open(key);
+    if (in == null) {
       return null;
     }
+    String etag = in.response().eTag();
+    Long length = in.response().contentLength();
+    try {
+      if (length != null && length > limit) {
+        in.abort();
+        throw tooLarge(key, length + " bytes", limit, etag, "it was refused without being read");
+      }
+      byte[] bytes = length != null ? new byte[(int) (long) length] : null;
+      if (bytes != null) {
+        int read = in.readNBytes(bytes, 0, bytes.length);
+        if (read < bytes.length) {
+          throw new CheckpointStoreException.Unavailable("S3 get " + key + " failed: the connection ended after "
+              + read + " of " + bytes.length + " bytes; try again", null);
+        }
+        if (in.read() >= 0) {
+          in.abort();
+          throw tooLarge(key, "more than its announced " + length + " bytes", limit, etag, "its reading was stopped there");
+        }
+      } else {
+        bytes = in.readNBytes((int) limit + 1);
+        if (bytes.length > limit) {
+          in.abort();
+          throw tooLarge(key, "more than " + limit + " bytes", limit, etag, "its reading was stopped there");
+        }
+      }
+      return new Versioned(bytes, etag);
+    } catch (java.io.IOException e) {
+      in.abort();
+      throw new CheckpointStoreException.Unavailable("S3 get " + key + " failed while reading the object ("
+          + e.getMessage() + "); check the connection to " + settings.describeEndpoint() + " and try again", e);
+    } finally {
+      closeQuietly(in);
+    }
+  }
+
+  private TooLarge tooLarge(String key, String size, long limit, String etag, String what) {
+    return new TooLarge("S3 object s3://" + settings.bucket() + "/" + key + " is " + size + ", more than the " + limit
+        + " bytes allowed for it; " + what + " (it was altered, or not written by bmadflow)", etag, limit);
   }
 
   /** Opens the object as a stream, or returns null when it does not exist. */
@@ -198,6 +281,15 @@ final class S3Objects {
       return call("get " + key, key, () -> s3.getObject(b -> b.bucket(settings.bucket()).key(key)));
     } catch (CheckpointStoreException.NotFound e) {
       return null;
+    }
+  }
+
+  /** Closes a response stream without waiting on a body nobody will read. */
+  static void closeQuietly(ResponseInputStream<?> in) {
+    try {
+      in.close();
+    } catch (java.io.IOException | RuntimeException ignored) {
+      // Closing an aborted or half-read response: nothing to save.
     }
   }
 

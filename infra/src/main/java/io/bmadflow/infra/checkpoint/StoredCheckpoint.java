@@ -87,7 +87,10 @@ public final class StoredCheckpoint {
     return metadata.integrityValidation().files().stream().anyMatch(f -> f.path().equals(path));
   }
 
-  /** Reads one file after checking its sizes and SHA-256s; see {@link CheckpointStore#readFile}. */
+  /**
+   * Reads one file after checking its sizes and SHA-256s; see {@link CheckpointStore#readFile}: a
+   * file over the in-memory limit (64 MiB) is refused, stream it with {@link #copyFile}.
+   */
   public byte[] readFile(String path) {
     return reader.readFile(metadata, path);
   }
@@ -100,6 +103,10 @@ public final class StoredCheckpoint {
   private <T> T parse(String path, Class<T> type) {
     try {
       return PackageJson.read(readFile(path), type);
+    } catch (PackageReader.TooLargeForMemory e) {
+      // bmadflow writes snapshots of kilobytes: one this large was not written by it.
+      throw new CheckpointStoreException.Corrupt(e.getMessage().replace("; stream it with copyFile instead", "")
+          + "; the package is corrupt, use an earlier checkpoint", e);
     } catch (IOException e) {
       throw new CheckpointStoreException.Corrupt("checkpoint " + checkpointId() + ": " + path + " does not parse: "
           + e.getMessage(), e);
