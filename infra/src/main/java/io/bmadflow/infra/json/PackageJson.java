@@ -61,7 +61,12 @@ public final class PackageJson {
    * @throws IOException when the bytes are not one JSON document
    */
   public static JsonNode readTree(byte[] json) throws IOException {
-    return TREE_READER.readTree(json);
+    try {
+      return TREE_READER.readTree(json);
+    } catch (NumberFormatException | ArithmeticException e) {
+      // An exponent past int's range is refused by BigDecimal with an unchecked exception.
+      throw new IOException("a number is out of every range this reader takes: " + e.getMessage(), e);
+    }
   }
 
   /**

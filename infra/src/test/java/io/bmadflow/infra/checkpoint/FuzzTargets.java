@@ -51,6 +51,12 @@ final class FuzzTargets {
       } catch (IOException expected) {
         // Documented: the parse names the field at fault.
       }
+      // The reader's own path: format version, binding, then the digest and signature checks.
+      try {
+        MetadataSeal.check(MetadataSeal.parse(input, FuzzSamples.ID), FuzzSamples.ID, null);
+      } catch (IOException | CheckpointStoreException.Corrupt expected) {
+        // Documented: not one JSON document of a known format, or a seal that does not match.
+      }
     });
   }
 

@@ -143,6 +143,17 @@ class MetadataSealTest {
   }
 
   @Test
+  void aNumberBeyondEveryRangeIsAnIoExceptionAndHugeExponentsStayShort() throws IOException {
+    // Found by fuzzing: an exponent past int's range made BigDecimal throw NumberFormatException,
+    // which callers that expect the documented IOException did not catch.
+    assertThrows(IOException.class, () -> MetadataSeal.parse("{\"a\":1e308147483648000}".getBytes(StandardCharsets.UTF_8), "cp"));
+    assertThrows(IOException.class, () -> PackageJson.readTree("[1e308147483648000]".getBytes(StandardCharsets.UTF_8)));
+    // A large but valid exponent is digested in its short scientific spelling, not expanded.
+    ObjectNode tree = (ObjectNode) PackageJson.readTree("{\"a\":1.5e999999999}".getBytes(StandardCharsets.UTF_8));
+    assertEquals("{\"a\":1.5E+999999999}", new String(MetadataSeal.canonical(tree, Set.of()), StandardCharsets.UTF_8));
+  }
+
+  @Test
   void anAlteredMetadataFieldFailsVerifyOnTheMetadataAndEveryRead() throws IOException {
     String project = "seal-altered";
     String id = newId();
