@@ -32,13 +32,18 @@ public class DevCommand implements Callable<Integer> {
   @Option(names = "--s3-port", defaultValue = "" + DevStack.DEFAULT_S3_PORT, description = "Preferred S3 port (default: ${DEFAULT-VALUE}; another is taken when busy).")
   int s3Port;
 
+  @Option(names = "--metrics-bind", paramLabel = "ADDRESS",
+      description = "The address the metrics endpoint listens on (default: $BMADFLOW_METRICS_BIND or 127.0.0.1; 0.0.0.0 for all interfaces).")
+  String metricsBind;
+
   @Option(names = "--agent-step-ms", defaultValue = "0", description = "How long each built-in agent step works, in ms (default: ${DEFAULT-VALUE}).")
   long agentStepMs;
 
   @Override
   public Integer call() throws Exception {
+    WorkerCommand.requireMetricsBind(spec, metricsBind);
     // Loopback by default, and any free port when 9464 is busy (a worker may already hold it).
-    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(parent.services().env(), "127.0.0.1", true);
+    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(parent.services().env(), metricsBind, true);
     DevStackSession session;
     BmadflowWorker worker;
     try {
@@ -66,7 +71,7 @@ public class DevCommand implements Callable<Integer> {
     out.printf("  Temporal  %s  namespace %s%n", stack.temporalAddress(), DevStack.NAMESPACE);
     out.printf("  S3        %s  bucket %s%n", stack.s3Endpoint(), DevStack.BUCKET);
     out.printf("  worker    %s%n", worker.name());
-    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.url());
+    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.describe());
     out.println();
     out.println("# In a second terminal, paste these lines, then run e.g. ./bmadflow start --project my-app");
     env.forEach((k, v) -> out.printf("export %s=%s%n", k, shellQuote(v)));

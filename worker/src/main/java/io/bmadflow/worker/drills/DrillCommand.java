@@ -70,6 +70,11 @@ public class DrillCommand implements Callable<Integer> {
   @Option(names = "--every", description = "Run the drills on a schedule, as a workflow, every this many minutes until Ctrl-C.")
   Long everyMinutes;
 
+  @Option(names = "--metrics-bind", paramLabel = "ADDRESS",
+      description = "With --every: the address the metrics endpoint listens on (default: $BMADFLOW_METRICS_BIND or 127.0.0.1;"
+          + " 0.0.0.0 for all interfaces).")
+  String metricsBind;
+
   @Option(names = "--json", description = "Print the reports as JSON lines.")
   boolean json;
 
@@ -88,13 +93,16 @@ public class DrillCommand implements Callable<Integer> {
     if (problem != null) {
       throw new ParameterException(spec.commandLine(), "--project: " + problem);
     }
+    if (everyMinutes != null) {
+      io.bmadflow.worker.WorkerCommand.requireMetricsBind(spec, metricsBind);
+    }
     long theSeed = seed != null ? seed : System.nanoTime();
     boolean tempDir = dataDir == null;
     Path dir = tempDir ? Files.createTempDirectory("bmadflow-drill") : dataDir;
     Map<String, String> env = parent.services().env();
     CheckpointStore reports = env.containsKey("BMADFLOW_S3_BUCKET") || env.containsKey("BMADFLOW_S3_ENDPOINT")
         ? parent.services().store() : null;
-    BmadflowMetrics metrics = everyMinutes == null ? null : BmadflowMetrics.fromEnvironment(env, "127.0.0.1", true);
+    BmadflowMetrics metrics = everyMinutes == null ? null : BmadflowMetrics.fromEnvironment(env, metricsBind, true);
     PrintWriter out = spec.commandLine().getOut();
     out.printf("drills: %s, %d run(s) each, seed %d, recovery %s, data in %s%n",
         scenarios.stream().map(DrillScenario::wire).toList(), runs, theSeed, noRecovery ? "DISABLED" : "on", dir);
@@ -144,7 +152,7 @@ public class DrillCommand implements Callable<Integer> {
     io.temporal.client.WorkflowClient.start(schedule::run, scenarios.stream().map(DrillScenario::wire).toList(), runs,
         everyMinutes * 60, 0);
     out.printf("drill schedule started: every %d min (workflow bmadflow-drill-schedule)%s; Ctrl-C to stop%n", everyMinutes,
-        metrics == null ? "" : ", metrics at " + metrics.url());
+        metrics == null ? "" : ", metrics at " + metrics.describe());
     out.flush();
     io.bmadflow.worker.WorkerCommand.awaitShutdown(() -> {
       factory.shutdownNow();
