@@ -55,7 +55,8 @@ public class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     long demoStart = System.nanoTime();
-    try (DevStackSession session = DevStackSession.open(dataDir, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT, null)) {
+    try (DevStackSession session = DevStackSession.open(dataDir, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT, null,
+        parent.services().env())) {
       DevStack stack = session.stack();
       TemporalConnection temporal = session.temporal();
       S3CheckpointStore store = session.store();

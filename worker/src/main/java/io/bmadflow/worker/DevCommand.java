@@ -6,6 +6,7 @@ import io.bmadflow.infra.devstack.DevStackSession;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -47,7 +48,9 @@ public class DevCommand implements Callable<Integer> {
     DevStackSession session;
     BmadflowWorker worker;
     try {
-      session = DevStackSession.open(dataDir, temporalPort, s3Port, metrics == null ? null : metrics.temporalScope());
+      // The store honours the same settings as `bmadflow worker` (encryption key, compression, retention, prefix).
+      session = DevStackSession.open(dataDir, temporalPort, s3Port, metrics == null ? null : metrics.temporalScope(),
+          parent.services().env());
     } catch (java.io.IOException | RuntimeException e) {
       if (metrics != null) {
         metrics.close();
@@ -75,6 +78,15 @@ public class DevCommand implements Callable<Integer> {
     out.println();
     out.println("# In a second terminal, paste these lines, then run e.g. ./bmadflow start --project my-app");
     env.forEach((k, v) -> out.printf("export %s=%s%n", k, shellQuote(v)));
+    String prefix = session.storeEnvironment().getOrDefault("BMADFLOW_S3_PREFIX", "");
+    if (!prefix.isBlank()) {
+      out.printf("export BMADFLOW_S3_PREFIX=%s%n", shellQuote(prefix));
+    }
+    List<String> fromShell = STORE_SETTINGS.stream()
+        .filter(k -> !parent.services().env().getOrDefault(k, "").isBlank()).toList();
+    if (!fromShell.isEmpty()) {
+      out.printf("# and, as in this shell (not printed): %s%n", String.join(" ", fromShell));
+    }
     out.println();
     io.bmadflow.infra.recovery.ReadinessExporter readiness =
         io.bmadflow.infra.recovery.ReadinessExporter.start(session.store(), metrics, parent.services().env());
@@ -92,6 +104,10 @@ public class DevCommand implements Callable<Integer> {
     });
     return BmadflowCommand.OK;
   }
+
+  /** Store settings a second terminal needs too, whose values are not printed (a key is a secret). */
+  static final List<String> STORE_SETTINGS = List.of("BMADFLOW_ENCRYPTION_KEY", "BMADFLOW_SIGNING_KEY",
+      "BMADFLOW_COMPRESSION", "BMADFLOW_FULL_CHECKPOINT_EVERY", "BMADFLOW_S3_SSE", "BMADFLOW_S3_SSE_KMS_KEY_ID");
 
   /** The stack's settings, plus the agent settings (commands, timeout) and the webhook of this shell. */
   private Map<String, String> withAgentSettings(Map<String, String> stackEnv) {
