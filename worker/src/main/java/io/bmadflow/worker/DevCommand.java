@@ -43,6 +43,9 @@ public class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     WorkerCommand.requireMetricsBind(spec, metricsBind);
+    WorkerCommand.requireRange(spec, "--temporal-port", temporalPort, 0, 65535, "(0: any free port)");
+    WorkerCommand.requireRange(spec, "--s3-port", s3Port, 0, 65535, "(0: any free port)");
+    WorkerCommand.requireRange(spec, "--agent-step-ms", agentStepMs, 0, WorkerCommand.MAX_AGENT_STEP_MS, "ms");
     // Loopback by default, and any free port when 9464 is busy (a worker may already hold it).
     BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(parent.services().env(), metricsBind, true);
     DevStackSession session;

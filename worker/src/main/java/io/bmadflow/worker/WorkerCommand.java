@@ -56,6 +56,9 @@ public class WorkerCommand implements Callable<Integer> {
     Services services = parent.services();
     Map<String, String> env = services.env();
     requireMetricsBind(spec, metricsBind);
+    if (agentStepMs != null) {
+      requireRange(spec, "--agent-step-ms", agentStepMs, 0, MAX_AGENT_STEP_MS, "ms");
+    }
     BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(env, metricsBind, false);
     TemporalConnection temporal;
     BmadflowWorker worker;
@@ -119,6 +122,18 @@ public class WorkerCommand implements Callable<Integer> {
     AgentRoster agents = AgentRoster.fromEnvironment(env, new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
     return new BmadflowWorker.Options(workerName, root.toAbsolutePath().normalize(), agents, metrics,
         env.get("BMADFLOW_WEBHOOK_URL"));
+  }
+
+  /** The longest built-in agent step {@code --agent-step-ms} allows: ten minutes. */
+  public static final long MAX_AGENT_STEP_MS = 600_000;
+
+  /** A numeric option's value when it is within {@code min..max}, else a usage error (exit 2) naming the option, the value and the range. */
+  public static long requireRange(CommandSpec spec, String option, long value, long min, long max, String unit) {
+    if (value < min || value > max) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          option + ": " + value + " is not between " + min + " and " + max + " " + unit);
+    }
+    return value;
   }
 
   /** Checks a {@code --metrics-bind} value while the command starts: a bad address is a usage error (exit 2). */

@@ -103,6 +103,18 @@ class CliArgumentsTest {
   }
 
   @Test
+  void theWorkerSideCommandsCheckTheirNumbersBeforeStartingAnything() {
+    assertUsageError(fixture.cli("dev", "--temporal-port", "70000"), "--temporal-port: 70000 is not between 0 and 65535");
+    assertUsageError(fixture.cli("dev", "--s3-port", "-1"), "--s3-port: -1 is not between 0 and 65535");
+    assertUsageError(fixture.cli("dev", "--agent-step-ms", "-5"), "--agent-step-ms: -5 is not between 0 and 600000 ms");
+    assertUsageError(fixture.cli("worker", "--agent-step-ms", "-5"), "--agent-step-ms: -5 is not between 0 and 600000 ms");
+    assertUsageError(fixture.cli("demo", "--kill-after-steps", "0"), "--kill-after-steps: 0 is not between 1 and 1000");
+    assertUsageError(fixture.cli("drill", "--timeout", "-5"), "--timeout: -5 is not between 1 and 86400 seconds");
+    assertUsageError(fixture.cli("drill", "--runs", "0"), "--runs: 0 is not between 1 and 1000");
+    assertUsageError(fixture.cli("drill", "--every", "0"), "--every: 0 is not between 1 and 10080 minutes");
+  }
+
+  @Test
   void exportToAFileOrIntoAMissingFolderOrANonEmptyOneIsAUsageError(@TempDir Path tmp) throws IOException {
     String id = commit("usage");
     Path file = Files.writeString(tmp.resolve("a-file"), "x");

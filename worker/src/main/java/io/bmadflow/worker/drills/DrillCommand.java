@@ -5,6 +5,7 @@ import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.recovery.DrillReport;
+import io.bmadflow.worker.WorkerCommand;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.drills.DrillScheduleWorkflow;
 import io.bmadflow.workflows.drills.DrillScheduleWorkflowImpl;
@@ -86,15 +87,18 @@ public class DrillCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--scenario: " + e.getMessage());
     }
-    if (runs < 1) {
-      throw new ParameterException(spec.commandLine(), "--runs: at least 1");
+    WorkerCommand.requireRange(spec, "--runs", runs, 1, 1000, "runs of each scenario");
+    WorkerCommand.requireRange(spec, "--agent-step-ms", agentStepMs, 0, WorkerCommand.MAX_AGENT_STEP_MS, "ms");
+    WorkerCommand.requireRange(spec, "--timeout", timeoutSeconds, 1, 86_400, "seconds");
+    if (everyMinutes != null) {
+      WorkerCommand.requireRange(spec, "--every", everyMinutes, 1, 10_080, "minutes (a week)");
     }
     String problem = io.bmadflow.workflows.ProjectIds.problem(project + "-single-1-00000");
     if (problem != null) {
       throw new ParameterException(spec.commandLine(), "--project: " + problem);
     }
     if (everyMinutes != null) {
-      io.bmadflow.worker.WorkerCommand.requireMetricsBind(spec, metricsBind);
+      WorkerCommand.requireMetricsBind(spec, metricsBind);
     }
     long theSeed = seed != null ? seed : System.nanoTime();
     boolean tempDir = dataDir == null;
