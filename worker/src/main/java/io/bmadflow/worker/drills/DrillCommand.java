@@ -112,7 +112,7 @@ public class DrillCommand implements Callable<Integer> {
         scenarios.stream().map(DrillScenario::wire).toList(), runs, theSeed, noRecovery ? "DISABLED" : "on", dir);
     out.flush();
     try (DrillRunner runner = DrillRunner.start(new DrillRunner.Options(dir, project, agentStepMs, !noRecovery,
-        Duration.ofSeconds(timeoutSeconds), theSeed), reports, metrics)) {
+        Duration.ofSeconds(timeoutSeconds), theSeed), reports, metrics, env)) {
       if (everyMinutes != null) {
         return schedule(runner, scenarios, metrics, out);
       }
