@@ -53,9 +53,12 @@ public class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    WorkerCommand.requireRange(spec, "--agent-step-ms", agentStepMs, 0, WorkerCommand.MAX_AGENT_STEP_MS, "ms");
+    WorkerCommand.requireRange(spec, "--kill-after-steps", killAfterSteps, 1, 1000, "steps");
     PrintWriter out = spec.commandLine().getOut();
     long demoStart = System.nanoTime();
-    try (DevStackSession session = DevStackSession.open(dataDir, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT, null)) {
+    try (DevStackSession session = DevStackSession.open(dataDir, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT, null,
+        parent.services().env())) {
       DevStack stack = session.stack();
       TemporalConnection temporal = session.temporal();
       S3CheckpointStore store = session.store();

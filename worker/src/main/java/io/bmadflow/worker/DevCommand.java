@@ -6,6 +6,7 @@ import io.bmadflow.infra.devstack.DevStackSession;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,17 +33,27 @@ public class DevCommand implements Callable<Integer> {
   @Option(names = "--s3-port", defaultValue = "" + DevStack.DEFAULT_S3_PORT, description = "Preferred S3 port (default: ${DEFAULT-VALUE}; another is taken when busy).")
   int s3Port;
 
+  @Option(names = "--metrics-bind", paramLabel = "ADDRESS",
+      description = "The address the metrics endpoint listens on (default: $BMADFLOW_METRICS_BIND or 127.0.0.1; 0.0.0.0 for all interfaces).")
+  String metricsBind;
+
   @Option(names = "--agent-step-ms", defaultValue = "0", description = "How long each built-in agent step works, in ms (default: ${DEFAULT-VALUE}).")
   long agentStepMs;
 
   @Override
   public Integer call() throws Exception {
+    WorkerCommand.requireMetricsBind(spec, metricsBind);
+    WorkerCommand.requireRange(spec, "--temporal-port", temporalPort, 0, 65535, "(0: any free port)");
+    WorkerCommand.requireRange(spec, "--s3-port", s3Port, 0, 65535, "(0: any free port)");
+    WorkerCommand.requireRange(spec, "--agent-step-ms", agentStepMs, 0, WorkerCommand.MAX_AGENT_STEP_MS, "ms");
     // Loopback by default, and any free port when 9464 is busy (a worker may already hold it).
-    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(parent.services().env(), "127.0.0.1", true);
+    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(parent.services().env(), metricsBind, true);
     DevStackSession session;
     BmadflowWorker worker;
     try {
-      session = DevStackSession.open(dataDir, temporalPort, s3Port, metrics == null ? null : metrics.temporalScope());
+      // The store honours the same settings as `bmadflow worker` (encryption key, compression, retention, prefix).
+      session = DevStackSession.open(dataDir, temporalPort, s3Port, metrics == null ? null : metrics.temporalScope(),
+          parent.services().env());
     } catch (java.io.IOException | RuntimeException e) {
       if (metrics != null) {
         metrics.close();
@@ -66,10 +77,19 @@ public class DevCommand implements Callable<Integer> {
     out.printf("  Temporal  %s  namespace %s%n", stack.temporalAddress(), DevStack.NAMESPACE);
     out.printf("  S3        %s  bucket %s%n", stack.s3Endpoint(), DevStack.BUCKET);
     out.printf("  worker    %s%n", worker.name());
-    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.url());
+    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.describe());
     out.println();
     out.println("# In a second terminal, paste these lines, then run e.g. ./bmadflow start --project my-app");
     env.forEach((k, v) -> out.printf("export %s=%s%n", k, shellQuote(v)));
+    String prefix = session.storeEnvironment().getOrDefault("BMADFLOW_S3_PREFIX", "");
+    if (!prefix.isBlank()) {
+      out.printf("export BMADFLOW_S3_PREFIX=%s%n", shellQuote(prefix));
+    }
+    List<String> fromShell = STORE_SETTINGS.stream()
+        .filter(k -> !parent.services().env().getOrDefault(k, "").isBlank()).toList();
+    if (!fromShell.isEmpty()) {
+      out.printf("# and, as in this shell (not printed): %s%n", String.join(" ", fromShell));
+    }
     out.println();
     io.bmadflow.infra.recovery.ReadinessExporter readiness =
         io.bmadflow.infra.recovery.ReadinessExporter.start(session.store(), metrics, parent.services().env());
@@ -87,6 +107,10 @@ public class DevCommand implements Callable<Integer> {
     });
     return BmadflowCommand.OK;
   }
+
+  /** Store settings a second terminal needs too, whose values are not printed (a key is a secret). */
+  static final List<String> STORE_SETTINGS = List.of("BMADFLOW_ENCRYPTION_KEY", "BMADFLOW_SIGNING_KEY",
+      "BMADFLOW_COMPRESSION", "BMADFLOW_FULL_CHECKPOINT_EVERY", "BMADFLOW_S3_SSE", "BMADFLOW_S3_SSE_KMS_KEY_ID");
 
   /** The stack's settings, plus the agent settings (commands, timeout) and the webhook of this shell. */
   private Map<String, String> withAgentSettings(Map<String, String> stackEnv) {

@@ -28,13 +28,19 @@ import picocli.CommandLine.Spec;
       "Runs a worker against the configured Temporal and S3 until Ctrl-C or SIGTERM.",
       "Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, TEMPORAL_PROFILE.",
       "S3: BMADFLOW_S3_ENDPOINT, BMADFLOW_S3_BUCKET, BMADFLOW_S3_PREFIX; credentials from the AWS default chain.",
-      "Metrics: BMADFLOW_METRICS_PORT (default 9464, 0 any, off), BMADFLOW_METRICS_HOST (default 0.0.0.0).",
+      "Metrics: BMADFLOW_METRICS_PORT (default 9464, 0 any, off), --metrics-bind or BMADFLOW_METRICS_BIND (default 127.0.0.1;"
+          + " 0.0.0.0 for all interfaces).",
       "Webhook: BMADFLOW_WEBHOOK_URL.",
       "Readiness gauges: BMADFLOW_READINESS_INTERVAL_SECONDS (default 60, off), BMADFLOW_STORAGE_CAPACITY_BYTES."
     })
 public class WorkerCommand implements Callable<Integer> {
   @ParentCommand BmadflowCommand parent;
   @Spec CommandSpec spec;
+
+  @Option(names = "--metrics-bind", paramLabel = "ADDRESS",
+      description = "The address the metrics endpoint listens on (default: $BMADFLOW_METRICS_BIND or 127.0.0.1, this machine"
+          + " only; 0.0.0.0 for all interfaces, so another host's Prometheus can scrape it).")
+  String metricsBind;
 
   @Option(names = "--name", description = "This worker's name (default: <pid>@<host>).")
   String name;
@@ -49,7 +55,11 @@ public class WorkerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     Services services = parent.services();
     Map<String, String> env = services.env();
-    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(env, "0.0.0.0", false);
+    requireMetricsBind(spec, metricsBind);
+    if (agentStepMs != null) {
+      requireRange(spec, "--agent-step-ms", agentStepMs, 0, MAX_AGENT_STEP_MS, "ms");
+    }
+    BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(env, metricsBind, false);
     TemporalConnection temporal;
     BmadflowWorker worker;
     try {
@@ -70,7 +80,7 @@ public class WorkerCommand implements Callable<Integer> {
         temporal.isDevStack() ? " (dev stack)" : "");
     out.printf("  checkpoints to s3://%s/%s%n", env.getOrDefault("BMADFLOW_S3_BUCKET", "bmadflow"),
         env.getOrDefault("BMADFLOW_S3_PREFIX", ""));
-    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.url());
+    out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.describe());
     if (env.getOrDefault("BMADFLOW_WEBHOOK_URL", "").isBlank()) {
       out.println("  webhook   off");
     } else {
@@ -112,6 +122,29 @@ public class WorkerCommand implements Callable<Integer> {
     AgentRoster agents = AgentRoster.fromEnvironment(env, new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
     return new BmadflowWorker.Options(workerName, root.toAbsolutePath().normalize(), agents, metrics,
         env.get("BMADFLOW_WEBHOOK_URL"));
+  }
+
+  /** The longest built-in agent step {@code --agent-step-ms} allows: ten minutes. */
+  public static final long MAX_AGENT_STEP_MS = 600_000;
+
+  /** A numeric option's value when it is within {@code min..max}, else a usage error (exit 2) naming the option, the value and the range. */
+  public static long requireRange(CommandSpec spec, String option, long value, long min, long max, String unit) {
+    if (value < min || value > max) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          option + ": " + value + " is not between " + min + " and " + max + " " + unit);
+    }
+    return value;
+  }
+
+  /** Checks a {@code --metrics-bind} value while the command starts: a bad address is a usage error (exit 2). */
+  public static void requireMetricsBind(CommandSpec spec, String metricsBind) {
+    if (metricsBind != null) {
+      try {
+        BmadflowMetrics.bindSetting(Map.of(), metricsBind);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+    }
   }
 
   /** Blocks until Ctrl-C or SIGTERM, then runs the cleanup before the JVM exits. */

@@ -1,6 +1,7 @@
 package io.bmadflow.client.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.bmadflow.client.BmadflowException;
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.CheckpointSummary;
@@ -13,12 +14,20 @@ import io.bmadflow.workflows.checkpoint.CheckpointIds;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -302,7 +311,8 @@ public class CheckpointCommand implements Runnable {
 
   /** {@code bmadflow checkpoint export}. */
   @Command(name = "export", mixinStandardHelpOptions = true,
-      description = "Writes a checkpoint's files, decoded and verified, into a plain folder that passes `sha256sum -c manifest.sha256`.")
+      description = "Writes a checkpoint's files, decoded and verified, into a plain folder that passes `sha256sum -c manifest.sha256`;"
+          + " the folder appears only once every file is written and checked.")
   static class ExportCommand implements Callable<Integer> {
     @ParentCommand CheckpointCommand parent;
     @Spec CommandSpec spec;
@@ -311,42 +321,141 @@ public class CheckpointCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "CHECKPOINT_ID", description = "The checkpoint.")
     String checkpointId;
 
-    @Parameters(index = "1", paramLabel = "DIR", description = "The folder to write; it must not exist or be empty.")
+    @Parameters(index = "1", paramLabel = "DIR",
+        description = "The folder to write: a new path in an existing folder, or an empty folder.")
     Path dir;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
       requireCheckpointId(spec, "CHECKPOINT_ID", checkpointId);
-      Path target = dir.toAbsolutePath().normalize();
-      if (Files.exists(target)) {
-        try (Stream<Path> entries = Files.list(target)) {
-          if (entries.findAny().isPresent()) {
-            throw new ParameterException(spec.commandLine(), "DIR " + target + " is not empty; export into a new folder");
-          }
-        }
-      }
+      Path target = requireExportTarget(spec, dir);
       CheckpointStore store = parent.store();
       CheckpointMetadata m = store.metadata(project.get(), checkpointId);
-      Files.createDirectories(target);
-      for (PackageFile file : m.integrityValidation().files()) {
-        Path out = target.resolve(PackagePaths.requireSafe(file.path())).normalize();
-        if (!out.startsWith(target)) {
-          throw new IllegalArgumentException("package path " + file.path() + " leads out of " + target);
-        }
-        Files.createDirectories(out.getParent());
-        Path temp = Files.createTempFile(out.getParent(), ".export-", ".tmp");
-        try (OutputStream sink = Files.newOutputStream(temp)) {
-          store.copyFile(project.get(), checkpointId, file.path(), sink);
-        } catch (RuntimeException e) {
-          Files.deleteIfExists(temp);
-          throw e;
-        }
-        Files.move(temp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Path staging;
+      try {
+        staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".export-");
+      } catch (IOException | UnsupportedOperationException e) {
+        throw new ParameterException(spec.commandLine(), "DIR " + target + ": cannot create a folder in " + target.getParent()
+            + " (" + e + "); give a folder you can write to");
       }
-      Files.write(target.resolve(PackagePaths.METADATA), PackageJson.write(m));
+      boolean moved = false;
+      try {
+        for (PackageFile file : m.integrityValidation().files()) {
+          exportFile(store, file, staging);
+        }
+        Files.write(staging.resolve(PackagePaths.METADATA), PackageJson.write(m), StandardOpenOption.CREATE_NEW);
+        moveIntoPlace(staging, target);
+        moved = true;
+      } catch (IOException e) {
+        throw new BmadflowException("checkpoint " + checkpointId + ": export to " + target + " failed (" + e
+            + "); nothing was left at " + target, e);
+      } catch (RuntimeException e) {
+        if (BmadflowCommand.isExpected(e)) {
+          throw new BmadflowException(e.getMessage() + "; export to " + target + " abandoned, nothing was left there", e);
+        }
+        throw e;
+      } finally {
+        if (!moved) {
+          deleteTree(staging);
+        }
+      }
       spec.commandLine().getOut().printf("exported %d files of %s to %s; check with: (cd %s && sha256sum -c %s)%n",
           m.integrityValidation().files().size() + 1, checkpointId, target, target, PackagePaths.MANIFEST);
       return BmadflowCommand.OK;
+    }
+
+    /** Streams one verified file into the staging folder, then checks what landed on disk against its size and SHA-256. */
+    private void exportFile(CheckpointStore store, PackageFile file, Path staging) throws IOException {
+      Path out = staging.resolve(PackagePaths.requireSafe(file.path())).normalize();
+      if (!out.startsWith(staging) || out.equals(staging)) {
+        throw new IllegalArgumentException("checkpoint " + checkpointId + ": package path " + file.path()
+            + " leads out of the export folder; the metadata is corrupt, use an earlier checkpoint");
+      }
+      Files.createDirectories(out.getParent());
+      try (OutputStream sink = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        store.copyFile(project.get(), checkpointId, file.path(), sink);
+      }
+      MessageDigest sha256 = sha256();
+      long size = 0;
+      byte[] buffer = new byte[64 * 1024];
+      try (var in = Files.newInputStream(out)) {
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          sha256.update(buffer, 0, n);
+          size += n;
+        }
+      }
+      String written = HexFormat.of().formatHex(sha256.digest());
+      if (size != file.size() || !written.equals(file.sha256())) {
+        throw new BmadflowException("checkpoint " + checkpointId + ": " + file.path() + " as written to " + out + " has "
+            + size + " bytes, sha256 " + written + " (expected " + file.size() + ", " + file.sha256()
+            + "); the disk did not keep what was written, check it and export again");
+      }
+    }
+
+    /** Renames the finished staging folder to the target in one step; an empty target folder is replaced. */
+    private static void moveIntoPlace(Path staging, Path target) throws IOException {
+      try {
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException | java.nio.file.AccessDeniedException e) {
+        // Where a rename does not replace an empty folder: remove it (this fails when it is no longer empty), rename again.
+        if (!Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+          throw e;
+        }
+        Files.delete(target);
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+
+    private static MessageDigest sha256() {
+      try {
+        return MessageDigest.getInstance("SHA-256");
+      } catch (java.security.NoSuchAlgorithmException e) {
+        throw new IllegalStateException("this JVM has no SHA-256", e);
+      }
+    }
+  }
+
+  /**
+   * The export folder as an absolute path, or a usage error naming it: it must not be a file, nor
+   * a folder with anything in it, and its parent folder must exist.
+   */
+  static Path requireExportTarget(CommandSpec spec, Path dir) {
+    Path target = dir.toAbsolutePath().normalize();
+    Path parentDir = target.getParent();
+    if (parentDir == null) {
+      throw new ParameterException(spec.commandLine(), "DIR " + target + " is a root folder; export into a new folder inside one");
+    }
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ParameterException(spec.commandLine(), "DIR " + target + " is a file (or a link), not a folder; give the path of a new or empty folder");
+    }
+    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      try (Stream<Path> entries = Files.list(target)) {
+        if (entries.findAny().isPresent()) {
+          throw new ParameterException(spec.commandLine(), "DIR " + target + " is not empty; export into a new folder");
+        }
+      } catch (IOException e) {
+        throw new ParameterException(spec.commandLine(), "DIR " + target + " cannot be read (" + e + "); give a folder you can write to");
+      }
+    }
+    if (!Files.isDirectory(parentDir)) {
+      throw new ParameterException(spec.commandLine(), "DIR " + target + ": the folder it would be made in, " + parentDir
+          + ", does not exist" + (Files.exists(parentDir) ? " as a folder" : "") + "; create it first or give another path");
+    }
+    return target;
+  }
+
+  /** Deletes a folder and everything in it, quietly: what cannot be deleted stays (it is a hidden temporary folder). */
+  static void deleteTree(Path root) {
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // Left behind; the error the user sees is the export's.
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      // Nothing more to do.
     }
   }
 

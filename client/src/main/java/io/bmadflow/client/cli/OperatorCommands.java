@@ -138,8 +138,11 @@ public final class OperatorCommands {
 
       @Override
       public Integer call() {
-        if (probability < 1 || probability > 5 || impact < 1 || impact > 5) {
-          throw new ParameterException(spec.commandLine(), "--probability and --impact are 1 to 5");
+        if (probability < 1 || probability > 5) {
+          throw new ParameterException(spec.commandLine(), "--probability: " + probability + " is not between 1 (rare) and 5 (almost certain)");
+        }
+        if (impact < 1 || impact > 5) {
+          throw new ParameterException(spec.commandLine(), "--impact: " + impact + " is not between 1 (negligible) and 5 (severe)");
         }
         String id = timeout.apply(parent.parent.services().client()).reportRisk(project.get(),
             new Risk(null, title, probability, impact, operator(), null));

@@ -73,7 +73,9 @@ public final class RecoveryCommands {
     @Option(names = "--checkpoint", description = "The checkpoint to recover to (default: the newest that verifies).")
     String checkpoint;
 
-    @Option(names = "--at", description = "Recover to the newest checkpoint taken at or before this ISO-8601 time (2026-01-15T14:30:00Z).")
+    @Option(names = "--at", paramLabel = "TIME",
+        description = "Recover to the newest checkpoint taken at or before this ISO-8601 time (2026-01-15T14:30:00Z;"
+            + " from 1970-01-01T00:00:00Z to a day from now).")
     String at;
 
     @Option(names = "--components", split = ",",
@@ -92,8 +94,13 @@ public final class RecoveryCommands {
     @Option(names = "--json", description = "Print the report as JSON.")
     boolean json;
 
-    @Option(names = "--timeout", defaultValue = "30", description = "Minutes to wait for the recovery (default: ${DEFAULT-VALUE}).")
-    long timeoutMinutes;
+    private Duration timeout;
+
+    @Option(names = "--timeout", paramLabel = "MINUTES", defaultValue = "30",
+        description = "Minutes to wait for the recovery, 1 to " + MAX_TIMEOUT_MINUTES + " (default: ${DEFAULT-VALUE}).")
+    void setTimeout(long minutes) {
+      timeout = timeoutMinutes(spec, minutes);
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -109,21 +116,13 @@ public final class RecoveryCommands {
       if (checkpoint != null && at != null) {
         throw new ParameterException(spec.commandLine(), "--checkpoint and --at name the same thing; give one");
       }
-      Long atMillis = null;
-      if (at != null) {
-        try {
-          atMillis = Instant.parse(at).toEpochMilli();
-        } catch (DateTimeParseException e) {
-          throw new ParameterException(spec.commandLine(), "--at: '" + at + "' is not an ISO-8601 time such as 2026-01-15T14:30:00Z");
-        }
-      }
+      Long atMillis = at == null ? null : atMillis(spec, at, Instant.now());
       for (String c : components) {
         String problem = ComponentRestore.problem(c);
         if (problem != null) {
           throw new ParameterException(spec.commandLine(), "--components: " + problem);
         }
       }
-      Duration timeout = Duration.ofMinutes(timeoutMinutes);
       if (interactive) {
         return interactive(chosen, timeout);
       }
@@ -301,8 +300,13 @@ public final class RecoveryCommands {
     @Option(names = "--reason", description = "Why; recorded by Temporal and in the report.")
     String reason;
 
-    @Option(names = "--timeout", defaultValue = "30", description = "Minutes to wait for a cold fallback (default: ${DEFAULT-VALUE}).")
-    long timeoutMinutes;
+    private Duration timeout;
+
+    @Option(names = "--timeout", paramLabel = "MINUTES", defaultValue = "30",
+        description = "Minutes to wait for a cold fallback, 1 to " + MAX_TIMEOUT_MINUTES + " (default: ${DEFAULT-VALUE}).")
+    void setTimeout(long minutes) {
+      timeout = timeoutMinutes(spec, minutes);
+    }
 
     @Override
     public Integer call() {
@@ -331,9 +335,51 @@ public final class RecoveryCommands {
       out.flush();
       RecoveryRequest request = new RecoveryRequest(BmadflowClient.newRecoveryId(), project.get(), RecoveryStrategy.COLD,
           checkpoint, null, List.of(), false, OperatorCommands.operator(), why + " (reset fallback: " + outcome.kind() + ")", 0);
-      RecoveryReport report = run(parent, spec, request, Duration.ofMinutes(timeoutMinutes), false);
+      RecoveryReport report = run(parent, spec, request, timeout, false);
       return report.succeeded() ? BmadflowCommand.OK : BmadflowCommand.FAILED;
     }
+  }
+
+  /** The longest {@code --timeout} a recovery or reset waits, in minutes: a day. */
+  static final long MAX_TIMEOUT_MINUTES = 1440;
+
+  /** The earliest {@code --at}: no checkpoint is older than the Unix epoch. */
+  static final Instant EARLIEST_AT = Instant.EPOCH;
+
+  /** How far past now an {@code --at} may lie (clock skew, a time zone mistaken by hours). */
+  static final Duration AT_SLACK = Duration.ofDays(1);
+
+  /** A {@code --timeout} in minutes, or a usage error naming the option, the value and the range. */
+  static Duration timeoutMinutes(CommandSpec spec, long minutes) {
+    if (minutes < 1 || minutes > MAX_TIMEOUT_MINUTES) {
+      throw new ParameterException(spec.commandLine(), "--timeout: " + minutes + " is not between 1 and "
+          + MAX_TIMEOUT_MINUTES + " minutes");
+    }
+    return Duration.ofMinutes(minutes);
+  }
+
+  /**
+   * The {@code --at} time in epoch milliseconds, or a usage error naming the option, the value and
+   * the accepted format and range: ISO-8601 with a zone ({@code 2026-01-15T14:30:00Z} or
+   * {@code 2026-01-15T15:30:00+01:00}), from {@link #EARLIEST_AT} to a day after {@code now}.
+   */
+  static long atMillis(CommandSpec spec, String value, Instant now) {
+    String accepted = "; give an ISO-8601 time with a zone, such as 2026-01-15T14:30:00Z, between "
+        + EARLIEST_AT + " and a day from now";
+    Instant time;
+    try {
+      time = Instant.parse(value.trim());
+    } catch (DateTimeParseException e) {
+      throw new ParameterException(spec.commandLine(), "--at: '" + value + "' is not a time" + accepted);
+    }
+    if (time.isBefore(EARLIEST_AT)) {
+      throw new ParameterException(spec.commandLine(), "--at: '" + value + "' is before any checkpoint" + accepted);
+    }
+    if (time.isAfter(now.plus(AT_SLACK))) {
+      throw new ParameterException(spec.commandLine(), "--at: '" + value + "' is in the future" + accepted
+          + " (leave --at out for the newest checkpoint)");
+    }
+    return time.toEpochMilli();
   }
 
   private static String invalid(Runnable check) {

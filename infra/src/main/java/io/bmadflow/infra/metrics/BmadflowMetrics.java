@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Locale;
@@ -54,11 +56,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  *
  * <p>Configuration: {@code BMADFLOW_METRICS_PORT} (default {@value #DEFAULT_PORT}, {@code 0} any
- * free port, {@code off} no endpoint) and {@code BMADFLOW_METRICS_HOST} (the caller's default:
- * {@code 0.0.0.0} for a worker, {@code 127.0.0.1} for the dev stack).
+ * free port, {@code off} no endpoint) and the address to bind, from a command's
+ * {@code --metrics-bind}, else {@code BMADFLOW_METRICS_BIND}, else the older
+ * {@code BMADFLOW_METRICS_HOST}, else {@value #DEFAULT_BIND} (loopback only): the endpoint is
+ * unauthenticated, so {@code 0.0.0.0} (all interfaces) or one interface's address exposes it on
+ * purpose only. The address must be an IP literal (or {@code localhost}); no name is resolved.
  */
 public final class BmadflowMetrics implements AutoCloseable {
   public static final int DEFAULT_PORT = 9464;
+  /** The address the endpoint binds when nothing else is configured: loopback only. */
+  public static final String DEFAULT_BIND = "127.0.0.1";
   public static final String PATH = "/metrics";
   public static final String COMMITTED = "committed";
   public static final String ALREADY_COMMITTED = "already_committed";
@@ -70,15 +77,15 @@ public final class BmadflowMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final HttpServer server;
   private final ExecutorService executor;
-  private final String host;
+  private final InetAddress requested;
   private final Map<String, AtomicLong> storedBytes = new ConcurrentHashMap<>();
   private Scope temporalScope;
 
-  private BmadflowMetrics(PrometheusMeterRegistry registry, HttpServer server, ExecutorService executor, String host) {
+  private BmadflowMetrics(PrometheusMeterRegistry registry, HttpServer server, ExecutorService executor, InetAddress requested) {
+    this.requested = requested;
     this.registry = registry;
     this.server = server;
     this.executor = executor;
-    this.host = host;
   }
 
   /**
@@ -86,14 +93,16 @@ public final class BmadflowMetrics implements AutoCloseable {
    * address when it cannot be bound.
    */
   public static BmadflowMetrics start(String host, int port) {
+    InetAddress address = bindAddress(host, "the metrics bind address");
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(host, port), 0);
+      server = HttpServer.create(new InetSocketAddress(address, port), 0);
     } catch (BindException e) {
       registry.close();
       throw new IllegalStateException("metrics endpoint cannot listen on " + host + ":" + port + " (" + e.getMessage()
-          + "); set BMADFLOW_METRICS_PORT to a free port, 0 for any, or off", e);
+          + "); set BMADFLOW_METRICS_PORT to a free port, 0 for any, or off, and --metrics-bind or BMADFLOW_METRICS_BIND"
+          + " to an address of this machine (default " + DEFAULT_BIND + ")", e);
     } catch (IOException e) {
       registry.close();
       throw new UncheckedIOException("metrics endpoint cannot listen on " + host + ":" + port, e);
@@ -106,22 +115,21 @@ public final class BmadflowMetrics implements AutoCloseable {
     server.createContext(PATH, exchange -> serve(registry, exchange));
     server.setExecutor(executor);
     server.start();
-    return new BmadflowMetrics(registry, server, executor, host);
+    return new BmadflowMetrics(registry, server, executor, address);
   }
 
   /**
-   * The endpoint the environment asks for, or null when {@code BMADFLOW_METRICS_PORT=off}.
+   * The endpoint the environment asks for, bound as {@link #bindSetting} says, or null when
+   * {@code BMADFLOW_METRICS_PORT=off}.
    *
-   * @param defaultHost the host when {@code BMADFLOW_METRICS_HOST} is not set
+   * @param bindFlag the address a command line option names, or null to take it from the
+   *     environment (default {@value #DEFAULT_BIND})
    * @param anyPortWhenBusy whether a busy default port falls back to any free one (the dev stack
    *     does; a worker fails instead, since its port is what Prometheus scrapes)
    */
-  public static BmadflowMetrics fromEnvironment(Map<String, String> env, String defaultHost, boolean anyPortWhenBusy) {
+  public static BmadflowMetrics fromEnvironment(Map<String, String> env, String bindFlag, boolean anyPortWhenBusy) {
+    String host = bindSetting(env, bindFlag);
     String portSetting = env.getOrDefault("BMADFLOW_METRICS_PORT", "").trim();
-    String host = env.getOrDefault("BMADFLOW_METRICS_HOST", "").trim();
-    if (host.isEmpty()) {
-      host = defaultHost;
-    }
     if (portSetting.equalsIgnoreCase("off")) {
       return null;
     }
@@ -147,6 +155,60 @@ public final class BmadflowMetrics implements AutoCloseable {
       }
       throw busy;
     }
+  }
+
+  /**
+   * The address to bind: {@code bindFlag} when given, else {@code BMADFLOW_METRICS_BIND}, else
+   * {@code BMADFLOW_METRICS_HOST} (the older name), else {@value #DEFAULT_BIND}; checked to be an
+   * IP literal, so a typo fails here with the setting's name instead of at bind time.
+   */
+  public static String bindSetting(Map<String, String> env, String bindFlag) {
+    String source;
+    String value;
+    if (bindFlag != null) {
+      source = "--metrics-bind";
+      value = bindFlag.trim();
+    } else if (!env.getOrDefault("BMADFLOW_METRICS_BIND", "").isBlank()) {
+      source = "BMADFLOW_METRICS_BIND";
+      value = env.get("BMADFLOW_METRICS_BIND").trim();
+    } else if (!env.getOrDefault("BMADFLOW_METRICS_HOST", "").isBlank()) {
+      source = "BMADFLOW_METRICS_HOST";
+      value = env.get("BMADFLOW_METRICS_HOST").trim();
+    } else {
+      return DEFAULT_BIND;
+    }
+    bindAddress(value, source);
+    return value;
+  }
+
+  /** The address of an IP literal or {@code localhost}, never a name lookup; throws naming {@code source}. */
+  private static InetAddress bindAddress(String value, String source) {
+    String literal = value.startsWith("[") && value.endsWith("]") ? value.substring(1, value.length() - 1) : value;
+    if (literal.equalsIgnoreCase("localhost")) {
+      return InetAddress.getLoopbackAddress();
+    }
+    try {
+      if (literal.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+        String[] parts = literal.split("\\.");
+        byte[] bytes = new byte[4];
+        boolean inRange = true;
+        for (int i = 0; i < 4; i++) {
+          int octet = Integer.parseInt(parts[i]);
+          inRange &= octet <= 255;
+          bytes[i] = (byte) octet;
+        }
+        if (inRange) {
+          return InetAddress.getByAddress(bytes);
+        }
+      } else if (literal.matches("[0-9A-Fa-f]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?")) {
+        // In brackets the JDK parses an IPv6 literal and never falls back to a name lookup.
+        return InetAddress.getByName("[" + literal + "]");
+      }
+    } catch (UnknownHostException e) {
+      // Not a literal after all: the error below.
+    }
+    throw new IllegalArgumentException(source + " is '" + value + "': not an IP address; use " + DEFAULT_BIND
+        + " (the default, this machine only), 0.0.0.0 to serve metrics on all interfaces, or one interface's address");
   }
 
   private static void serve(PrometheusMeterRegistry registry, HttpExchange exchange) throws IOException {
@@ -326,13 +388,36 @@ public final class BmadflowMetrics implements AutoCloseable {
     return server.getAddress().getPort();
   }
 
-  /** The endpoint's URL; a wildcard host is shown as 127.0.0.1, which reaches it. */
+  /**
+   * The address the endpoint is bound to, as the socket reports it; the wildcard as it was asked
+   * for ({@code 0.0.0.0} or {@code ::}), since a dual-stack socket reports {@code ::} for both.
+   */
+  public String boundAddress() {
+    InetAddress bound = server.getAddress().getAddress();
+    return (bound.isAnyLocalAddress() ? requested : bound).getHostAddress();
+  }
+
+  /** Whether the endpoint listens on every interface of the machine, not one address. */
+  public boolean listensOnAllInterfaces() {
+    return server.getAddress().getAddress().isAnyLocalAddress();
+  }
+
+  /** The endpoint's URL with the address actually bound ({@code http://0.0.0.0:9464/metrics} for all interfaces). */
   public String url() {
-    String shown = host.equals("0.0.0.0") || host.equals("::") || host.isEmpty() ? "127.0.0.1" : host;
+    String shown = boundAddress();
+    int zone = shown.indexOf('%');
+    if (zone >= 0) {
+      shown = shown.substring(0, zone);
+    }
     if (shown.contains(":")) {
       shown = "[" + shown + "]";
     }
     return "http://" + shown + ":" + port() + PATH;
+  }
+
+  /** The URL and, when the endpoint listens on every interface, a note saying so; what commands print. */
+  public String describe() {
+    return url() + (listensOnAllInterfaces() ? " (all interfaces)" : "");
   }
 
   /** Stops the endpoint and the Temporal scope's reporting. */

@@ -112,18 +112,18 @@ class BmadflowMetricsTest {
 
   @Test
   void theEnvironmentChoosesPortAndHostOrTurnsTheEndpointOff() throws Exception {
-    assertNull(BmadflowMetrics.fromEnvironment(Map.of("BMADFLOW_METRICS_PORT", "off"), "127.0.0.1", false));
+    assertNull(BmadflowMetrics.fromEnvironment(Map.of("BMADFLOW_METRICS_PORT", "off"), null, false));
     assertThrows(IllegalArgumentException.class,
-        () -> BmadflowMetrics.fromEnvironment(Map.of("BMADFLOW_METRICS_PORT", "nine"), "127.0.0.1", false));
+        () -> BmadflowMetrics.fromEnvironment(Map.of("BMADFLOW_METRICS_PORT", "nine"), null, false));
     try (BmadflowMetrics metrics = BmadflowMetrics.fromEnvironment(
-        Map.of("BMADFLOW_METRICS_PORT", "0", "BMADFLOW_METRICS_HOST", "127.0.0.1"), "0.0.0.0", false)) {
+        Map.of("BMADFLOW_METRICS_PORT", "0", "BMADFLOW_METRICS_HOST", "127.0.0.1"), null, false)) {
       assertEquals(200, get(metrics.url()).statusCode());
     }
     // A busy explicit port fails with the variable to change; the dev stack's default falls back.
     try (ServerSocket busy = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
       Map<String, String> env = Map.of("BMADFLOW_METRICS_PORT", String.valueOf(busy.getLocalPort()));
       IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> BmadflowMetrics.fromEnvironment(env, "127.0.0.1", true));
+          () -> BmadflowMetrics.fromEnvironment(env, null, true));
       assertTrue(e.getMessage().contains("BMADFLOW_METRICS_PORT"), e.getMessage());
     }
   }

@@ -5,6 +5,7 @@ import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.recovery.DrillReport;
+import io.bmadflow.worker.WorkerCommand;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.drills.DrillScheduleWorkflow;
 import io.bmadflow.workflows.drills.DrillScheduleWorkflowImpl;
@@ -70,6 +71,11 @@ public class DrillCommand implements Callable<Integer> {
   @Option(names = "--every", description = "Run the drills on a schedule, as a workflow, every this many minutes until Ctrl-C.")
   Long everyMinutes;
 
+  @Option(names = "--metrics-bind", paramLabel = "ADDRESS",
+      description = "With --every: the address the metrics endpoint listens on (default: $BMADFLOW_METRICS_BIND or 127.0.0.1;"
+          + " 0.0.0.0 for all interfaces).")
+  String metricsBind;
+
   @Option(names = "--json", description = "Print the reports as JSON lines.")
   boolean json;
 
@@ -81,12 +87,18 @@ public class DrillCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--scenario: " + e.getMessage());
     }
-    if (runs < 1) {
-      throw new ParameterException(spec.commandLine(), "--runs: at least 1");
+    WorkerCommand.requireRange(spec, "--runs", runs, 1, 1000, "runs of each scenario");
+    WorkerCommand.requireRange(spec, "--agent-step-ms", agentStepMs, 0, WorkerCommand.MAX_AGENT_STEP_MS, "ms");
+    WorkerCommand.requireRange(spec, "--timeout", timeoutSeconds, 1, 86_400, "seconds");
+    if (everyMinutes != null) {
+      WorkerCommand.requireRange(spec, "--every", everyMinutes, 1, 10_080, "minutes (a week)");
     }
     String problem = io.bmadflow.workflows.ProjectIds.problem(project + "-single-1-00000");
     if (problem != null) {
       throw new ParameterException(spec.commandLine(), "--project: " + problem);
+    }
+    if (everyMinutes != null) {
+      WorkerCommand.requireMetricsBind(spec, metricsBind);
     }
     long theSeed = seed != null ? seed : System.nanoTime();
     boolean tempDir = dataDir == null;
@@ -94,13 +106,13 @@ public class DrillCommand implements Callable<Integer> {
     Map<String, String> env = parent.services().env();
     CheckpointStore reports = env.containsKey("BMADFLOW_S3_BUCKET") || env.containsKey("BMADFLOW_S3_ENDPOINT")
         ? parent.services().store() : null;
-    BmadflowMetrics metrics = everyMinutes == null ? null : BmadflowMetrics.fromEnvironment(env, "127.0.0.1", true);
+    BmadflowMetrics metrics = everyMinutes == null ? null : BmadflowMetrics.fromEnvironment(env, metricsBind, true);
     PrintWriter out = spec.commandLine().getOut();
     out.printf("drills: %s, %d run(s) each, seed %d, recovery %s, data in %s%n",
         scenarios.stream().map(DrillScenario::wire).toList(), runs, theSeed, noRecovery ? "DISABLED" : "on", dir);
     out.flush();
     try (DrillRunner runner = DrillRunner.start(new DrillRunner.Options(dir, project, agentStepMs, !noRecovery,
-        Duration.ofSeconds(timeoutSeconds), theSeed), reports, metrics)) {
+        Duration.ofSeconds(timeoutSeconds), theSeed), reports, metrics, env)) {
       if (everyMinutes != null) {
         return schedule(runner, scenarios, metrics, out);
       }
@@ -144,7 +156,7 @@ public class DrillCommand implements Callable<Integer> {
     io.temporal.client.WorkflowClient.start(schedule::run, scenarios.stream().map(DrillScenario::wire).toList(), runs,
         everyMinutes * 60, 0);
     out.printf("drill schedule started: every %d min (workflow bmadflow-drill-schedule)%s; Ctrl-C to stop%n", everyMinutes,
-        metrics == null ? "" : ", metrics at " + metrics.url());
+        metrics == null ? "" : ", metrics at " + metrics.describe());
     out.flush();
     io.bmadflow.worker.WorkerCommand.awaitShutdown(() -> {
       factory.shutdownNow();

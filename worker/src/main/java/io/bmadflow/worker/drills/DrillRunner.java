@@ -103,7 +103,7 @@ public final class DrillRunner implements AutoCloseable {
     S3Settings direct = session.stack().s3Settings();
     S3Settings proxied = new S3Settings(s3Proxy.endpoint(), direct.bucket(), direct.prefix(), direct.region(), direct.credentials());
     this.workerS3 = proxied.newClient();
-    this.workerStore = new S3CheckpointStore(workerS3, proxied);
+    this.workerStore = new S3CheckpointStore(workerS3, proxied, session.storeOptions());
     this.client = new BmadflowClient(session.temporal().client(), session.store());
     this.reports = reports != null ? reports : session.store();
     this.metrics = metrics;
@@ -119,7 +119,19 @@ public final class DrillRunner implements AutoCloseable {
    * @param metrics where drill results are counted (null: nowhere)
    */
   public static DrillRunner start(Options options, CheckpointStore reports, BmadflowMetrics metrics) throws IOException {
-    DevStackSession session = DevStackSession.open(options.dataDir().resolve("stack"), 0, 0, null);
+    return start(options, reports, metrics, Map.of());
+  }
+
+  /**
+   * Starts the drill stack, the proxies and a worker, writing packages with the store options of
+   * {@code env} ({@code BMADFLOW_ENCRYPTION_KEY}, compression, ...) as {@code bmadflow worker}
+   * would; the drill stack's bucket layout stays its own (no prefix, no server-side encryption).
+   */
+  public static DrillRunner start(Options options, CheckpointStore reports, BmadflowMetrics metrics, Map<String, String> env)
+      throws IOException {
+    Map<String, String> storeEnv = new java.util.HashMap<>(env);
+    storeEnv.keySet().removeAll(List.of("BMADFLOW_S3_PREFIX", "BMADFLOW_S3_SSE", "BMADFLOW_S3_SSE_KMS_KEY_ID"));
+    DevStackSession session = DevStackSession.open(options.dataDir().resolve("stack"), 0, 0, null, storeEnv);
     FaultProxy temporal = null;
     FaultProxy s3 = null;
     try {
