@@ -117,6 +117,17 @@ public interface CheckpointStore {
   void putRecoveryFile(String projectId, String recoveryId, String path, byte[] bytes, boolean sensitive);
 
   /**
+   * Stores one file of a recovery from a file on disk, like
+   * {@link #putRecoveryFile(String, String, String, byte[], boolean)}: streamed when it is not
+   * encrypted, so its size does not matter to memory (one upload, at most 5 GiB); a
+   * {@code sensitive} file with client-side encryption configured is sealed in memory and refused
+   * above 64 MiB. The file is opened without following a symbolic link.
+   *
+   * @throws IllegalArgumentException naming the file, its size and the limit it is over
+   */
+  void putRecoveryFile(String projectId, String recoveryId, String path, java.nio.file.Path file, boolean sensitive);
+
+  /**
    * Reads one file of a recovery, decrypting it if needed; null when it does not exist. A file over
    * 64 MiB is refused with {@link CheckpointStoreException.Corrupt} before it is downloaded.
    */

@@ -30,6 +30,79 @@ final class RecoveryRecords {
     this.options = options;
   }
 
+  /**
+   * The largest file {@link #putRecoveryFile(String, String, String, java.nio.file.Path, boolean)}
+   * encrypts: client-side encryption seals a file whole in memory, so a larger sensitive file is
+   * refused instead: 64 MiB.
+   */
+  static final long MAX_ENCRYPTED_FILE_BYTES = 64L * 1024 * 1024;
+  /** The largest file one PUT carries: 5 GiB, S3's limit. */
+  static final long MAX_STREAMED_FILE_BYTES = 5L * 1024 * 1024 * 1024;
+
+  /**
+   * Stores one file of a recovery from a file on disk: streamed (hashed, then uploaded, never held
+   * in memory whole) unless it is {@code sensitive} and a cipher is configured, when it is read and
+   * encrypted like {@link #putRecoveryFile(String, String, String, byte[], boolean)}. The file is
+   * opened without following a symbolic link.
+   *
+   * @throws IllegalArgumentException when an encrypted file is over {@link #MAX_ENCRYPTED_FILE_BYTES},
+   *     or any file over {@link #MAX_STREAMED_FILE_BYTES}, naming the file, its size and the limit
+   */
+  void putRecoveryFile(String projectId, String recoveryId, String path, java.nio.file.Path file, boolean sensitive) {
+    PackagePaths.requireSafe(path);
+    String key = PackagePaths.recoveryPrefix(settings.prefix(), projectId, recoveryId) + path;
+    try {
+      long size = java.nio.file.Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+          java.nio.file.LinkOption.NOFOLLOW_LINKS).size();
+      if (sensitive && options.cipher() != null) {
+        if (size > MAX_ENCRYPTED_FILE_BYTES) {
+          throw new IllegalArgumentException("recovery " + recoveryId + ": " + file + " is " + size + " bytes, more than the "
+              + MAX_ENCRYPTED_FILE_BYTES + " bytes bmadflow encrypts in memory (BMADFLOW_ENCRYPTION_KEY is set); back it up"
+              + " yourself before the recovery, or recover without client-side encryption (the bucket's server-side"
+              + " encryption, BMADFLOW_S3_SSE, still applies)");
+        }
+        byte[] bytes;
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          bytes = in.readNBytes((int) MAX_ENCRYPTED_FILE_BYTES + 1);
+        }
+        if (bytes.length > MAX_ENCRYPTED_FILE_BYTES) {
+          throw new IllegalArgumentException("recovery " + recoveryId + ": " + file + " grew past the "
+              + MAX_ENCRYPTED_FILE_BYTES + " bytes bmadflow encrypts in memory while it was backed up");
+        }
+        putRecoveryFile(projectId, recoveryId, path, bytes, true);
+        return;
+      }
+      if (size > MAX_STREAMED_FILE_BYTES) {
+        throw new IllegalArgumentException("recovery " + recoveryId + ": " + file + " is " + size + " bytes, more than the "
+            + MAX_STREAMED_FILE_BYTES + " bytes one upload carries; back it up yourself before the recovery");
+      }
+      software.amazon.awssdk.http.ContentStreamProvider content = () -> {
+        try {
+          return java.nio.file.Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException("cannot read " + file + " for recovery " + recoveryId + ": " + e.getMessage(), e);
+        }
+      };
+      java.security.MessageDigest digest = Sha256.newDigest();
+      long hashed = 0;
+      try (java.io.InputStream in = java.nio.file.Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) > 0; ) {
+          digest.update(buffer, 0, n);
+          hashed += n;
+        }
+      }
+      if (hashed != size) {
+        throw new java.io.IOException(file + " changed size while it was backed up (" + size + " then " + hashed + " bytes)");
+      }
+      objects.putStreamed(key, size, java.util.Base64.getEncoder().encodeToString(digest.digest()),
+          path.endsWith(".json") ? "application/json" : path.endsWith(".md") ? "text/markdown" : "application/octet-stream",
+          content);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot back up " + file + " for recovery " + recoveryId + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Marks a recovery file stored encrypted: its first bytes. */
   private static final byte[] ENCRYPTED_MARK = "BMADFLOW-AES-GCM\n".getBytes(StandardCharsets.US_ASCII);
 

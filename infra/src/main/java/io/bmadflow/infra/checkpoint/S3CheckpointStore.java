@@ -149,6 +149,11 @@ public final class S3CheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public void putRecoveryFile(String projectId, String recoveryId, String path, java.nio.file.Path file, boolean sensitive) {
+    records.putRecoveryFile(projectId, recoveryId, path, file, sensitive);
+  }
+
+  @Override
   public byte[] readRecoveryFile(String projectId, String recoveryId, String path) {
     return records.readRecoveryFile(projectId, recoveryId, path);
   }

@@ -73,6 +73,27 @@ final class S3Objects {
   }
 
   /**
+   * Puts an object streamed from {@code content} (opened once to hash, once to upload, and again
+   * if the SDK retries), so memory stays at a buffer whatever the size; one PUT, at most 5 GiB.
+   */
+  void putStreamed(String key, long length, String sha256Base64, String contentType,
+      software.amazon.awssdk.http.ContentStreamProvider content) {
+    PutObjectRequest.Builder request = PutObjectRequest.builder()
+        .bucket(settings.bucket())
+        .key(key)
+        .contentType(contentType)
+        .contentLength(length)
+        .checksumSHA256(sha256Base64);
+    if (settings.sse() != null) {
+      request.serverSideEncryption(settings.sse());
+      if (settings.kmsKeyId() != null) {
+        request.ssekmsKeyId(settings.kmsKeyId());
+      }
+    }
+    call("put " + key, key, () -> s3.putObject(request.build(), RequestBody.fromContentProvider(content, length, contentType)));
+  }
+
+  /**
    * Starts a create-only multipart upload of a large object; write the content to the returned
    * stream and close it to complete the upload. Memory stays at one part whatever the size.
    * Throws {@link PreconditionFailed} when the key already exists.
