@@ -1,6 +1,7 @@
 package io.bmadflow.activities.agents;
 
 import io.bmadflow.activities.Workspace;
+import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.agents.AgentActivities;
 import io.bmadflow.workflows.agents.AgentStepRequest;
@@ -38,17 +39,27 @@ public final class AgentActivitiesImpl implements AgentActivities {
   private static final Logger log = LoggerFactory.getLogger(AgentActivitiesImpl.class);
 
   private final AgentRunner runner;
-  private final Path workspaceRoot;
+  private final WorkspaceRoot workspaces;
   private final String workerName;
 
   /**
    * @param runner the agent implementation
-   * @param workspaceRoot where project workspaces live when a project names none
+   * @param workspaceRoot where project workspaces live; the only root a project's workspace may be under
    * @param workerName this worker's name, recorded with each step it runs
    */
   public AgentActivitiesImpl(AgentRunner runner, Path workspaceRoot, String workerName) {
+    this(runner, WorkspaceRoot.of(workspaceRoot), workerName);
+  }
+
+  /**
+   * @param runner the agent implementation
+   * @param workspaces where project workspaces may live: a step whose project names a workspace
+   *     outside them fails without retries as {@link Failures#INVALID_INPUT}, naming the root
+   * @param workerName this worker's name, recorded with each step it runs
+   */
+  public AgentActivitiesImpl(AgentRunner runner, WorkspaceRoot workspaces, String workerName) {
     this.runner = runner;
-    this.workspaceRoot = workspaceRoot;
+    this.workspaces = workspaces;
     this.workerName = workerName;
   }
 
@@ -73,7 +84,7 @@ public final class AgentActivitiesImpl implements AgentActivities {
     List<String> unserved = checkRoster(request.agents()).unserved();
     Workspace workspace;
     try {
-      workspace = Workspace.of(workspaceRoot, request.projectId(), request.workspace());
+      workspace = Workspace.of(workspaces, request.projectId(), request.workspace());
     } catch (IllegalArgumentException e) {
       return new ProbeResult(workerName, unserved, false, e.getMessage());
     }
@@ -96,9 +107,9 @@ public final class AgentActivitiesImpl implements AgentActivities {
     String step = "agent " + request.agent() + ", step " + request.stepIndex();
     Workspace workspace;
     try {
-      workspace = Workspace.of(workspaceRoot, request.projectId(), request.workspace());
+      workspace = Workspace.of(workspaces, request.projectId(), request.workspace());
     } catch (IllegalArgumentException e) {
-      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
+      throw ApplicationFailure.newNonRetryableFailure(step + ": " + e.getMessage(), Failures.INVALID_INPUT);
     }
     boolean fallback = useFallback(request, context.getInfo().getAttempt(), step);
     AgentStepResult result;

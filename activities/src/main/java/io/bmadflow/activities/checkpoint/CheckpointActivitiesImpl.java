@@ -7,6 +7,7 @@ import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.infra.checkpoint.VerificationReport;
+import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.workflows.Failures;
@@ -33,17 +34,26 @@ import org.slf4j.LoggerFactory;
 public final class CheckpointActivitiesImpl implements CheckpointActivities {
   private static final Logger log = LoggerFactory.getLogger(CheckpointActivitiesImpl.class);
   private final CheckpointStore store;
-  private final Path workspaceRoot;
+  private final WorkspaceRoot workspaces;
   private final BmadflowMetrics metrics;
 
   public CheckpointActivitiesImpl(CheckpointStore store, Path workspaceRoot) {
     this(store, workspaceRoot, null);
   }
 
-  /** With {@code metrics} null nothing is recorded. */
+  /** With {@code metrics} null nothing is recorded; {@code workspaceRoot} is the only workspace root. */
   public CheckpointActivitiesImpl(CheckpointStore store, Path workspaceRoot, BmadflowMetrics metrics) {
+    this(store, WorkspaceRoot.of(workspaceRoot), metrics);
+  }
+
+  /**
+   * @param workspaces where project workspaces may live: a capture of a project whose workspace is
+   *     outside them fails without retries as {@link Failures#INVALID_INPUT}
+   * @param metrics where checkpoint outcomes go, or null for nowhere
+   */
+  public CheckpointActivitiesImpl(CheckpointStore store, WorkspaceRoot workspaces, BmadflowMetrics metrics) {
     this.store = store;
-    this.workspaceRoot = workspaceRoot;
+    this.workspaces = workspaces;
     this.metrics = metrics;
   }
 
@@ -87,7 +97,7 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
     long started = System.nanoTime();
     String requestSha256 = Sha256.hex(PackageJson.write(request));
     return mapped(() -> {
-      Workspace workspace = Workspace.of(workspaceRoot, projectId, request.snapshot().workspace());
+      Workspace workspace = Workspace.of(workspaces, projectId, request.snapshot().workspace());
       // An incremental package references its parent's objects: read the parent back first. That
       // proves the chain sound and measures the restore rate the recovery estimate uses.
       String parent = request.parentCheckpointId();

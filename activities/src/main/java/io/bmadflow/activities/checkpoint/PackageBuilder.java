@@ -85,26 +85,30 @@ final class PackageBuilder {
     files.put(PackagePaths.COMMUNICATION_LOG, PackageJson.write(state.communicationLog()));
 
     // Context: the documents as they are on disk now, checked against the hashes in the state.
+    // Hashed by streaming and stored by streaming: no workspace file is held in memory whole. A
+    // symbolic link counts as a missing file and is never followed (see Workspace).
     List<String> contextProblems = new ArrayList<>();
-    Map<String, byte[]> onDisk = new TreeMap<>();
+    Map<String, ArtifactRef> onDisk = new TreeMap<>();
     for (ArtifactRef artifact : artifacts.values()) {
-      byte[] bytes = workspace.readIfExists(artifact.path());
-      if (bytes == null) {
+      Sha256.Sum sum = workspace.sumIfExists(artifact.path());
+      if (sum == null) {
         contextProblems.add(artifact.path() + " is missing from the workspace");
-      } else if (!Sha256.hex(bytes).equals(artifact.sha256())) {
+      } else if (!sum.hex().equals(artifact.sha256())) {
         contextProblems.add(artifact.path() + " changed on disk since the agent wrote it");
       } else {
-        onDisk.put(artifact.path(), bytes);
+        onDisk.put(artifact.path(), artifact);
       }
     }
     // The workspace files themselves, as the agents wrote them, for point-in-time restores of the
     // workspace. Incremental packages upload only the ones that changed.
-    onDisk.forEach((path, bytes) -> files.put(PackagePaths.requireSafe(PackagePaths.WORKSPACE + path), bytes));
+    List<PackageSource> streamed = new ArrayList<>();
+    onDisk.forEach((path, artifact) -> streamed.add(new PackageSource(
+        PackagePaths.requireSafe(PackagePaths.WORKSPACE + path), verified(workspace, path, artifact.sha256()))));
     files.put(PackagePaths.CONTEXT + "project-context.md", projectContext(request, state, artifacts));
     files.put(PackagePaths.CONTEXT + "business-context.md",
-        concat(onDisk, "docs/project-brief.md", "docs/prd.md"));
+        concat(workspace, onDisk, "docs/project-brief.md", "docs/prd.md"));
     files.put(PackagePaths.CONTEXT + "technical-context.md",
-        concat(onDisk, "docs/fullstack-architecture.md", "docs/front-end-spec.md"));
+        concat(workspace, onDisk, "docs/fullstack-architecture.md", "docs/front-end-spec.md"));
 
     List<String> crossProblems = new ArrayList<>();
     for (AgentState agent : agents.values()) {
@@ -139,7 +143,66 @@ final class PackageBuilder {
         PackageJson.write(new ValidationReport(request.checkpointId(), status, checks)));
     List<PackageSource> sources = new ArrayList<>();
     files.forEach((path, bytes) -> sources.add(PackageSource.of(path, bytes)));
+    sources.addAll(streamed);
+    sources.sort(java.util.Comparator.comparing(PackageSource::path));
     return new Captured(List.copyOf(sources), details);
+  }
+
+  /**
+   * A workspace file's content, streamed from disk each time the store opens it (never through a
+   * symbolic link) and checked against the SHA-256 the context check found: a file an agent
+   * changes while the package is stored fails the read at its end, and the capture is retried.
+   */
+  private static PackageSource.Content verified(Workspace workspace, String path, String sha256) {
+    return () -> {
+      java.nio.file.Path file = workspace.fileIfExists(path);
+      if (file == null) {
+        throw new java.io.IOException("workspace file " + path + " disappeared while the checkpoint was stored");
+      }
+      return new HashCheckedStream(java.nio.file.Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS),
+          path, sha256);
+    };
+  }
+
+  /** Passes a stream through, and at its end fails unless what passed has the expected SHA-256. */
+  private static final class HashCheckedStream extends java.io.FilterInputStream {
+    private final java.security.MessageDigest digest = Sha256.newDigest();
+    private final String path;
+    private final String expected;
+    private boolean checked;
+
+    HashCheckedStream(java.io.InputStream in, String path, String expected) {
+      super(in);
+      this.path = path;
+      this.expected = expected;
+    }
+
+    @Override
+    public int read() throws java.io.IOException {
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws java.io.IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        digest.update(b, off, n);
+      } else if (n < 0 && !checked) {
+        checked = true;
+        String actual = java.util.HexFormat.of().formatHex(digest.digest());
+        if (!actual.equals(expected)) {
+          throw new java.io.IOException("workspace file " + path + " changed while the checkpoint was stored (SHA-256 "
+              + actual + ", the agent wrote " + expected + "); the capture is retried");
+        }
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws java.io.IOException {
+      throw new java.io.IOException("skipping is not supported: every byte is hashed");
+    }
   }
 
   static CheckpointMetadata metadata(
@@ -222,11 +285,34 @@ final class PackageBuilder {
     return md.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  private static byte[] concat(Map<String, byte[]> onDisk, String... paths) {
+  /**
+   * The named documents one after the other, each read only when it passed the context check and
+   * is at most {@link Workspace#inMemoryLimit()} bytes (a larger one is named, not inlined).
+   */
+  private static byte[] concat(Workspace workspace, Map<String, ArtifactRef> onDisk, String... paths) {
     StringBuilder md = new StringBuilder();
     for (String path : paths) {
-      byte[] bytes = onDisk.get(path);
-      md.append("<!-- ").append(path).append(bytes == null ? ": not written yet" : "").append(" -->\n");
+      ArtifactRef ref = onDisk.get(path);
+      byte[] bytes = null;
+      String note = ref == null ? ": not written yet" : "";
+      if (ref != null) {
+        if (ref.size() > Workspace.inMemoryLimit()) {
+          note = ": " + ref.size() + " bytes, too large to inline; see workspace/" + path;
+        } else {
+          try {
+            bytes = workspace.readIfExists(path);
+          } catch (IllegalArgumentException tooLarge) {
+            note = ": too large to inline; see workspace/" + path;
+          }
+          if (bytes != null && !Sha256.hex(bytes).equals(ref.sha256())) {
+            bytes = null;
+            note = ": changed while the checkpoint was taken; see workspace/" + path;
+          } else if (bytes == null && note.isEmpty()) {
+            note = ": not written yet";
+          }
+        }
+      }
+      md.append("<!-- ").append(path).append(note).append(" -->\n");
       if (bytes != null) {
         md.append(new String(bytes, StandardCharsets.UTF_8)).append('\n');
       }
