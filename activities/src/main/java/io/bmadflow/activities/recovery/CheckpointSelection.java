@@ -33,10 +33,12 @@ final class CheckpointSelection {
 
   private final CheckpointStore store;
   private final OpenCheckpoints checkpoints;
+  private final ProjectWorkspaces workspaces;
 
-  CheckpointSelection(CheckpointStore store, OpenCheckpoints checkpoints) {
+  CheckpointSelection(CheckpointStore store, OpenCheckpoints checkpoints, ProjectWorkspaces workspaces) {
     this.store = store;
     this.checkpoints = checkpoints;
+    this.workspaces = workspaces;
   }
 
   CheckpointChoice chooseCheckpoint(String projectId, String checkpointId, Long atMillis, List<String> files) {
@@ -95,9 +97,11 @@ final class CheckpointSelection {
           why += "; " + skipped.size() + " newer one(s) skipped";
         }
         log.info("recovery of {}: checkpoint {} chosen ({})", projectId, id, why);
+        // The choice names the project's configured workspace, never the package's recorded one.
+        String workspace = workspaces.of(projectId).explicit();
         return new CheckpointChoice(id, Instant.parse(metadata.checkpointMetadata().creationTimestamp()).toEpochMilli(),
             metadata.checkpointMetadata().triggerReason(), state.phase(), state.step(), state.stepsCompleted(), why,
-            skipped, List.copyOf(new TreeSet<>(state.agents().keySet())), state.workspace(), state.pausedByOperator());
+            skipped, List.copyOf(new TreeSet<>(state.agents().keySet())), workspace, state.pausedByOperator());
       }
       log.warn("recovery of {}: checkpoint {} skipped: {}", projectId, id, problem);
       skipped.add(new CheckpointChoice.Skipped(id, problem));

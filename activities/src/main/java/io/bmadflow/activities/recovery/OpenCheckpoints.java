@@ -6,9 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The checkpoints recoveries are working from, each opened once: a recovery's steps (plan,
- * backup, restore, restart, each check) all read the same one, and a committed package never
- * changes. The few most recently used handles are kept.
+ * The checkpoints recoveries are working from, keyed by content: a recovery's steps (plan,
+ * backup, restore, restart, each check) reuse one handle, with its already checked and parsed
+ * workflow state, as long as the package's metadata in the bucket is what the handle was opened
+ * with. Every {@link #open} re-reads the metadata (one small GET, {@link CheckpointStore#open});
+ * when it differs (a package repaired or replaced in the bucket) the fresh handle replaces the
+ * cached one, so nothing is trusted past a change. The few most recently used handles are kept.
  */
 final class OpenCheckpoints {
   /** How many handles are kept; a recovery needs one, a few run at a time. */
@@ -26,19 +29,20 @@ final class OpenCheckpoints {
     this.store = store;
   }
 
-  /** The handle of a committed checkpoint, opened through the store on first use. */
+  /**
+   * The handle of a committed checkpoint: the cached one when the metadata the store reads now
+   * equals the one it was opened with, else the freshly opened one (which is then cached).
+   */
   StoredCheckpoint open(String projectId, String checkpointId) {
     String key = projectId + "/" + checkpointId;
+    StoredCheckpoint fresh = store.open(projectId, checkpointId);
     synchronized (open) {
       StoredCheckpoint cached = open.get(key);
-      if (cached != null) {
+      if (cached != null && cached.metadata().equals(fresh.metadata())) {
         return cached;
       }
+      open.put(key, fresh);
     }
-    StoredCheckpoint opened = store.open(projectId, checkpointId);
-    synchronized (open) {
-      open.put(key, opened);
-    }
-    return opened;
+    return fresh;
   }
 }

@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
  * {@link RecoveryActivities#restoreComponents} and {@link RecoveryActivities#replaceAgent}
  * (updates of the running workflow), {@link RecoveryActivities#setPaused} and
  * {@link RecoveryActivities#awaitProgress}.
+ *
+ * <p>A restart starts the new run with the project's configured workspace
+ * ({@link ProjectWorkspaces}), not the one the package's recorded request or state names.
  */
 final class ProjectControl {
   private static final Logger log = LoggerFactory.getLogger(ProjectControl.class);
@@ -40,10 +43,12 @@ final class ProjectControl {
 
   private final OpenCheckpoints checkpoints;
   private final ProjectExecutions executions;
+  private final ProjectWorkspaces workspaces;
 
-  ProjectControl(OpenCheckpoints checkpoints, ProjectExecutions executions) {
+  ProjectControl(OpenCheckpoints checkpoints, ProjectExecutions executions, ProjectWorkspaces workspaces) {
     this.checkpoints = checkpoints;
     this.executions = executions;
+    this.workspaces = workspaces;
   }
 
   String restart(String recoveryId, String projectId, String checkpointId, boolean paused) {
@@ -52,7 +57,10 @@ final class ProjectControl {
     ProjectRequest origin = origin(checkpoint, state);
     List<String> phases = PhasePlan.of(origin.definition()).stream().map(p -> p.phase().wire()).toList();
     int nextPhase = ProjectSnapshot.COMPLETE.equals(state.phase()) ? phases.size() : Math.max(0, phases.indexOf(state.phase()));
-    ProjectRequest request = new ProjectRequest(projectId, origin.definition(), origin.workspace(), origin.maxHistoryEvents(),
+    // The new run works in the project's configured workspace, never the one the package records.
+    ProjectWorkspaces.Configured configured = workspaces.of(projectId);
+    workspaces.differences(configured, checkpoint).forEach(w -> log.warn("recovery {}: {}", recoveryId, w));
+    ProjectRequest request = new ProjectRequest(projectId, origin.definition(), configured.explicit(), origin.maxHistoryEvents(),
         paused ? state.withPaused(true, ProjectSnapshot.RECOVERY_PAUSE + recoveryId + ": held until validated") : state, nextPhase, origin.agentAttempts(), origin.policy());
     String workflowId = ProjectIds.workflowId(projectId);
     try {
@@ -140,7 +148,7 @@ final class ProjectControl {
             + " project requests and its definition " + state.definitionId() + " is not bundled; restart the project"
             + " from a newer checkpoint", Failures.INVALID_INPUT);
       }
-      return new ProjectRequest(checkpoint.projectId(), DefinitionLoader.load(state.definitionId()).definition(), state.workspace());
+      return new ProjectRequest(checkpoint.projectId(), DefinitionLoader.load(state.definitionId()).definition(), null);
     });
   }
 

@@ -10,6 +10,10 @@ import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.temporal.client.WorkflowClient;
 import java.util.Map;
 
@@ -39,6 +43,46 @@ final class ProjectExecutions {
             .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
             .build());
   }
+
+  /**
+   * The workspace the project's latest run was started with, as Temporal recorded it: the
+   * {@code workspace} of the {@link ProjectRequest} in the run's first history event (null for the
+   * workers' default). Empty when Temporal has no execution of the project (a lost cluster).
+   */
+  java.util.Optional<Recorded> startedWorkspace(String projectId) {
+    String workflowId = ProjectIds.workflowId(projectId);
+    GetWorkflowExecutionHistoryResponse first;
+    try {
+      first = temporal.getWorkflowServiceStubs().blockingStub().getWorkflowExecutionHistory(
+          GetWorkflowExecutionHistoryRequest.newBuilder()
+              .setNamespace(namespace())
+              .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+              .setMaximumPageSize(1)
+              .build());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return java.util.Optional.empty();
+      }
+      throw e;
+    }
+    if (first.getHistory().getEventsCount() == 0
+        || first.getHistory().getEvents(0).getEventType() != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
+      throw new IllegalStateException("workflow " + workflowId + " has no started event to read its workspace from");
+    }
+    var started = first.getHistory().getEvents(0).getWorkflowExecutionStartedEventAttributes();
+    ProjectRequest request = temporal.getOptions().getDataConverter().fromPayloads(
+        0, java.util.Optional.of(started.getInput()), ProjectRequest.class, ProjectRequest.class);
+    return java.util.Optional.of(new Recorded(request == null ? null : request.workspace(),
+        started.getOriginalExecutionRunId()));
+  }
+
+  /**
+   * A project's workspace as its run records it.
+   *
+   * @param workspace the explicit directory, or null for the workers' default
+   * @param runId the run that recorded it
+   */
+  record Recorded(String workspace, String runId) {}
 
   /** Why a closed run ended, from its last history event. */
   String closingFailure(String workflowId, String runId) {

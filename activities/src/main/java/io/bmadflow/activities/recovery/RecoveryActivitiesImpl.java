@@ -2,6 +2,7 @@ package io.bmadflow.activities.recovery;
 
 import io.bmadflow.activities.StoreFailures;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
+import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.recovery.RecoveryReports;
@@ -41,16 +42,27 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
    */
   public RecoveryActivitiesImpl(WorkflowClient temporal, CheckpointStore store, Path workspaceRoot, String workerName,
       BmadflowMetrics metrics) {
+    this(temporal, store, WorkspaceRoot.of(workspaceRoot), workerName, metrics);
+  }
+
+  /**
+   * @param workspaces where project workspaces may live; every restore goes to the project's
+   *     configured workspace under it, never to a directory a package records
+   * @param metrics where recoveries are counted and timed, or null for nowhere
+   */
+  public RecoveryActivitiesImpl(WorkflowClient temporal, CheckpointStore store, WorkspaceRoot workspaces,
+      String workerName, BmadflowMetrics metrics) {
     this.store = store;
     this.workerName = workerName;
     this.metrics = metrics;
     OpenCheckpoints checkpoints = new OpenCheckpoints(store);
     ProjectExecutions executions = new ProjectExecutions(temporal);
+    ProjectWorkspaces projectWorkspaces = new ProjectWorkspaces(executions, workspaces);
     this.assessment = new FailureAssessment(store, executions);
-    this.selection = new CheckpointSelection(store, checkpoints);
-    this.restore = new WorkspaceRestore(store, checkpoints, executions, workspaceRoot);
-    this.control = new ProjectControl(checkpoints, executions);
-    this.checks = new RestoreChecks(checkpoints, executions, workspaceRoot);
+    this.selection = new CheckpointSelection(store, checkpoints, projectWorkspaces);
+    this.restore = new WorkspaceRestore(store, checkpoints, executions, projectWorkspaces);
+    this.control = new ProjectControl(checkpoints, executions, projectWorkspaces);
+    this.checks = new RestoreChecks(checkpoints, executions, projectWorkspaces);
   }
 
   @Override

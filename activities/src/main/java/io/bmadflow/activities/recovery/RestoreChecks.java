@@ -2,7 +2,6 @@ package io.bmadflow.activities.recovery;
 
 import io.bmadflow.activities.Heartbeats;
 import io.bmadflow.activities.Workspace;
-import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.infra.checkpoint.StoredCheckpoint;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.agents.AgentState;
@@ -12,7 +11,6 @@ import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.recovery.RecoveryActivities;
 import io.bmadflow.workflows.recovery.ValidationCheck;
 import io.temporal.failure.ApplicationFailure;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -23,17 +21,19 @@ import java.util.TreeSet;
 /**
  * The checks that validate a restore against its checkpoint, {@link RecoveryActivities#check}:
  * a restored file's hash, the workflow's state and agents, and every artifact the checkpoint
- * references re-read from disk. A check that cannot run fails with the reason; it never throws.
+ * references re-read from disk (hashed by streaming, links not followed) in the project's
+ * configured workspace ({@link ProjectWorkspaces}). A check that cannot run fails with the reason;
+ * it never throws.
  */
 final class RestoreChecks {
   private final OpenCheckpoints checkpoints;
   private final ProjectExecutions executions;
-  private final Path workspaceRoot;
+  private final ProjectWorkspaces workspaces;
 
-  RestoreChecks(OpenCheckpoints checkpoints, ProjectExecutions executions, Path workspaceRoot) {
+  RestoreChecks(OpenCheckpoints checkpoints, ProjectExecutions executions, ProjectWorkspaces workspaces) {
     this.checkpoints = checkpoints;
     this.executions = executions;
-    this.workspaceRoot = workspaceRoot;
+    this.workspaces = workspaces;
   }
 
   ValidationCheck check(String name, String projectId, String checkpointId) {
@@ -54,10 +54,11 @@ final class RestoreChecks {
     if (name.startsWith(ComponentRestore.FILE_PREFIX)) {
       String path = name.substring(ComponentRestore.FILE_PREFIX.length());
       String want = checkpoint.workspaceFiles().get(path);
-      byte[] onDisk = WorkspaceRestore.workspace(workspaceRoot, projectId, expected).readIfExists(path);
-      boolean ok = want != null && onDisk != null && Sha256.hex(onDisk).equals(want);
+      String onDisk = workspaces.of(projectId).workspace().sha256IfExists(path);
+      boolean ok = want != null && onDisk != null && onDisk.equals(want);
       return new ValidationCheck(name, ok, 0, ok ? path + " matches the checkpoint's SHA-256"
-          : onDisk == null ? path + " is missing from the workspace" : path + " differs from the checkpoint");
+          : onDisk == null ? path + " is missing from the workspace (or is not a regular file)"
+          : path + " differs from the checkpoint");
     }
     if (ValidationCheck.CONTEXT.equals(name)) {
       return contextCheck(projectId, expected);
@@ -107,15 +108,15 @@ final class RestoreChecks {
 
   /** Every artifact the checkpoint references, re-read from disk and hashed. */
   private ValidationCheck contextCheck(String projectId, ProjectSnapshot expected) {
-    Workspace workspace = WorkspaceRestore.workspace(workspaceRoot, projectId, expected);
+    Workspace workspace = workspaces.of(projectId).workspace();
     List<String> problems = new ArrayList<>();
     int checked = 0;
     for (ArtifactRef ref : new TreeMap<>(expected.artifacts()).values()) {
-      byte[] onDisk = workspace.readIfExists(ref.path());
+      String onDisk = workspace.sha256IfExists(ref.path());
       checked++;
       if (onDisk == null) {
-        problems.add(ref.path() + " is missing");
-      } else if (!Sha256.hex(onDisk).equals(ref.sha256())) {
+        problems.add(ref.path() + " is missing (or is not a regular file)");
+      } else if (!onDisk.equals(ref.sha256())) {
         problems.add(ref.path() + " differs from its reference");
       }
     }

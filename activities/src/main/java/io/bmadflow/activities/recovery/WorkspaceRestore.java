@@ -4,7 +4,6 @@ import io.bmadflow.activities.Heartbeats;
 import io.bmadflow.activities.Workspace;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.PackagePaths;
-import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.infra.checkpoint.StoredCheckpoint;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.recovery.RecoveryReports;
@@ -15,21 +14,22 @@ import io.bmadflow.workflows.recovery.RestorePlan;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Puts a checkpoint's workspace files back on disk: {@link RecoveryActivities#planRestore} (what
  * differs), {@link RecoveryActivities#backup} (what the restore would overwrite, and the
- * workflow's current state) and {@link RecoveryActivities#restoreFiles} (each file written
- * atomically, only once its content checked out).
+ * workflow's current state) and {@link RecoveryActivities#restoreFiles} (every file staged and
+ * checked, then all moved into place).
+ *
+ * <p>The workspace is always the project's configured one ({@link ProjectWorkspaces}), never the
+ * directory a package records; symbolic links are never followed (see {@link Workspace}).
  */
 final class WorkspaceRestore {
   private static final Logger log = LoggerFactory.getLogger(WorkspaceRestore.class);
@@ -37,13 +37,14 @@ final class WorkspaceRestore {
   private final CheckpointStore store;
   private final OpenCheckpoints checkpoints;
   private final ProjectExecutions executions;
-  private final Path workspaceRoot;
+  private final ProjectWorkspaces workspaces;
 
-  WorkspaceRestore(CheckpointStore store, OpenCheckpoints checkpoints, ProjectExecutions executions, Path workspaceRoot) {
+  WorkspaceRestore(CheckpointStore store, OpenCheckpoints checkpoints, ProjectExecutions executions,
+      ProjectWorkspaces workspaces) {
     this.store = store;
     this.checkpoints = checkpoints;
     this.executions = executions;
-    this.workspaceRoot = workspaceRoot;
+    this.workspaces = workspaces;
   }
 
   RestorePlan planRestore(String projectId, String checkpointId, List<String> components, List<String> files) {
@@ -53,7 +54,8 @@ final class WorkspaceRestore {
 
   private RestorePlan plan(String projectId, String checkpointId, List<String> components, List<String> files) {
     StoredCheckpoint checkpoint = checkpoints.open(projectId, checkpointId);
-    Workspace workspace = workspace(workspaceRoot, projectId, checkpoint.state());
+    ProjectWorkspaces.Configured configured = workspaces.of(projectId);
+    Workspace workspace = configured.workspace();
     Map<String, String> inPackage = checkpoint.workspaceFiles();
     List<String> scope;
     if (files == null) {
@@ -71,31 +73,26 @@ final class WorkspaceRestore {
     List<String> toWrite = new ArrayList<>();
     int unchanged = 0;
     for (String path : scope) {
-      byte[] onDisk = workspace.readIfExists(path);
-      if (onDisk != null && Sha256.hex(onDisk).equals(inPackage.get(path))) {
+      // Hashed by streaming; a symbolic link there counts as no file, so the restore replaces it.
+      String onDisk = workspace.sha256IfExists(path);
+      if (onDisk != null && onDisk.equals(inPackage.get(path))) {
         unchanged++;
       } else {
         toWrite.add(path);
       }
     }
     List<String> newer = new ArrayList<>();
-    if (files == null && Files.isDirectory(workspace.root())) {
-      try (Stream<Path> walk = Files.walk(workspace.root())) {
-        walk.filter(Files::isRegularFile)
-            .map(p -> workspace.root().relativize(p).toString().replace('\\', '/'))
-            .filter(p -> !p.startsWith(".bmadflow/") && !inPackage.containsKey(p))
-            .sorted()
-            .forEach(newer::add);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot list the workspace " + workspace.root() + ": " + e.getMessage(), e);
-      }
+    if (files == null) {
+      workspace.files().stream().filter(p -> !inPackage.containsKey(p)).forEach(newer::add);
     }
-    return new RestorePlan(components, toWrite, unchanged, newer, List.of());
+    List<String> warnings = workspaces.differences(configured, checkpoint);
+    warnings.forEach(w -> log.warn("recovery of {}: {}", projectId, w));
+    return new RestorePlan(components, toWrite, unchanged, newer, List.of(), warnings);
   }
 
   String backup(String recoveryId, String projectId, String checkpointId, List<String> files) {
-    ProjectSnapshot state = checkpoints.open(projectId, checkpointId).state();
-    Workspace workspace = workspace(workspaceRoot, projectId, state);
+    checkpoints.open(projectId, checkpointId);
+    Workspace workspace = workspaces.of(projectId).workspace();
     Map<String, String> saved = new TreeMap<>();
     return Heartbeats.during(() -> {
       String current = null;
@@ -109,10 +106,15 @@ final class WorkspaceRestore {
         log.info("recovery {}: no workflow state to back up: {}", recoveryId, Failures.rootMessage(e));
       }
       for (String path : files) {
-        byte[] bytes = workspace.readIfExists(path);
-        if (bytes != null) {
-          store.putRecoveryFile(projectId, recoveryId, RecoveryReports.BACKUP + PackagePaths.WORKSPACE + path, bytes, true);
-          saved.put(path, Sha256.hex(bytes));
+        checkSafe(workspace, path);
+        // Never through a symbolic link: a link, or a file behind a linked directory, is not backed up.
+        Path file = workspace.fileIfExists(path);
+        if (file != null) {
+          String sha = workspace.sha256IfExists(path);
+          store.putRecoveryFile(projectId, recoveryId, RecoveryReports.BACKUP + PackagePaths.WORKSPACE + path, file, true);
+          if (sha != null) {
+            saved.put(path, sha);
+          }
         }
       }
       if (current == null && saved.isEmpty()) {
@@ -125,30 +127,40 @@ final class WorkspaceRestore {
     });
   }
 
+  /**
+   * Writes the files from the checkpoint: each is staged under {@code .bmadflow/} and checked
+   * against the package's SHA-256, and only when every one is staged are they moved into place.
+   * A corrupt object or a disk error leaves the workspace as it was.
+   */
   List<String> restoreFiles(String projectId, String checkpointId, List<String> files) {
     StoredCheckpoint checkpoint = checkpoints.open(projectId, checkpointId);
-    Workspace workspace = workspace(workspaceRoot, projectId, checkpoint.state());
+    Workspace workspace = workspaces.of(projectId).workspace();
     files.forEach(f -> checkSafe(workspace, f));
+    Map<String, String> inPackage = checkpoint.workspaceFiles();
     return Heartbeats.during(() -> {
-      List<String> written = new ArrayList<>();
-      for (String path : files) {
-        // copyFile checks size and hash only at the end: a corrupt object throws, and replace()
-        // then discards the temp file, leaving the workspace file as it was.
-        workspace.replace(path, out -> checkpoint.copyFile(PackagePaths.WORKSPACE + path, out));
-        written.add(path);
+      try (Workspace.Staging staging = workspace.stage()) {
+        for (String path : files) {
+          String want = inPackage.get(path);
+          if (want == null) {
+            throw ApplicationFailure.newNonRetryableFailure("checkpoint " + checkpointId + " has no workspace file " + path,
+                Failures.INVALID_INPUT);
+          }
+          // copyFile checks size and hash only at the end: a corrupt object throws here, before
+          // anything of the workspace changed.
+          staging.write(path, out -> checkpoint.copyFile(PackagePaths.WORKSPACE + path, out));
+          String staged = staging.sum(path).hex();
+          if (!staged.equals(want)) {
+            throw new UncheckedIOException(new IOException("checkpoint " + checkpointId + ": " + path + " staged in "
+                + staging.directory() + " reads back with SHA-256 " + staged + ", not the package's " + want
+                + "; the disk is failing or another process writes there"));
+          }
+        }
+        staging.commit();
       }
-      log.info("project {}: {} workspace file(s) restored from {}", projectId, written.size(), checkpointId);
-      return written;
+      log.info("project {}: {} workspace file(s) restored from {} into {}", projectId, files.size(), checkpointId,
+          workspace.root());
+      return List.copyOf(files);
     });
-  }
-
-  /** The project's workspace as the checkpoint's state names it; a name that is not safe is invalid input. */
-  static Workspace workspace(Path workspaceRoot, String projectId, ProjectSnapshot state) {
-    try {
-      return Workspace.of(workspaceRoot, projectId, state.workspace());
-    } catch (IllegalArgumentException e) {
-      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), Failures.INVALID_INPUT);
-    }
   }
 
   private static void checkSafe(Workspace workspace, String path) {

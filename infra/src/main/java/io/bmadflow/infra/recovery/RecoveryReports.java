@@ -70,6 +70,7 @@ public final class RecoveryReports {
     if (r.plan() != null) {
       md.append("\n## Plan\n\n");
       r.plan().actions().forEach(x -> md.append("1. ").append(x).append('\n'));
+      r.plan().warnings().forEach(w -> md.append("\nWarning: ").append(w).append('\n'));
       if (!r.plan().filesNotInCheckpoint().isEmpty()) {
         md.append("\nFiles newer than the checkpoint, left in place: ").append(String.join(", ", r.plan().filesNotInCheckpoint())).append('\n');
       }
