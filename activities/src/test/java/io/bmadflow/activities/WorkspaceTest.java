@@ -30,4 +30,35 @@ class WorkspaceTest {
     assertFalse(Files.exists(outside.resolve("evil.md")));
     assertThrows(IllegalArgumentException.class, () -> Workspace.of(root, "../x", null));
   }
+
+  @Test
+  void digestAndReadsNeverFollowALinkOutOfTheWorkspace(@TempDir Path root, @TempDir Path outside) throws Exception {
+    Workspace workspace = Workspace.of(root, "proj", null);
+    workspace.write("docs/prd.md", "# PRD\n");
+    Path secret = Files.writeString(outside.resolve("secret.md"), "secret");
+    Files.createSymbolicLink(root.resolve("proj/docs/link.md"), secret);
+    Files.createSymbolicLink(root.resolve("proj/out"), outside);
+
+    assertEquals(java.util.Map.of("docs/prd.md", io.bmadflow.infra.checkpoint.Sha256.hex("# PRD\n".getBytes())),
+        Workspace.digest(root.resolve("proj")));
+    assertEquals(List.of("docs/prd.md"), workspace.files());
+    assertEquals(null, workspace.fileIfExists("docs/link.md"));
+    assertEquals(null, workspace.sha256IfExists("docs/link.md"));
+    assertEquals(null, workspace.readIfExists("docs/link.md"));
+    assertEquals(null, workspace.sha256IfExists("out/secret.md"), "a file behind a linked directory counts as none");
+    assertEquals(io.bmadflow.infra.checkpoint.Sha256.hex("# PRD\n".getBytes()), workspace.sha256IfExists("docs/prd.md"));
+  }
+
+  @Test
+  void theWorkspacePolicyDecidesWhereAProjectWorks(@TempDir Path temp) throws Exception {
+    Path root = temp.resolve("workspaces");
+    Path shared = Files.createDirectories(temp.resolve("shared"));
+    io.bmadflow.infra.config.WorkspaceRoot policy = io.bmadflow.infra.config.WorkspaceRoot.of(root, List.of(shared));
+    assertEquals(root.resolve("proj"), Workspace.of(policy, "proj", null).root());
+    assertEquals(shared.resolve("proj"), Workspace.of(policy, "proj", shared.resolve("proj").toString()).root());
+    for (String bad : List.of("/etc", "/", root.toString(), temp.resolve("other").toString())) {
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Workspace.of(policy, "proj", bad), bad);
+      assertTrue(e.getMessage().contains("workspace " + bad + " is refused"), e.getMessage());
+    }
+  }
 }

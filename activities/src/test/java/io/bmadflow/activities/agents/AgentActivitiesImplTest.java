@@ -70,6 +70,30 @@ class AgentActivitiesImplTest {
   }
 
   @Test
+  void aStepWhoseProjectNamesAWorkspaceOutsideTheRootFailsWithoutRetriesNamingTheRoot() throws IOException {
+    Path outside = Files.createDirectories(temp.resolve("elsewhere"));
+    boolean[] ran = {false};
+    AgentRunner runner = (request, workspace, progress) -> {
+      ran[0] = true;
+      throw new AssertionError("the runner must not run in " + workspace.root());
+    };
+    AgentActivities activities = register(runner);
+    for (String bad : List.of("/etc", "/", outside.toString(), temp.resolve("workspaces/../elsewhere").toString())) {
+      AgentStepRequest request = new AgentStepRequest("my-app", bad, "planning", 2, "pm", null, "prd.md", null, null,
+          List.of(), null, null, Map.of());
+      ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class,
+          assertThrows(ActivityFailure.class, () -> activities.runStep(request)).getCause());
+      assertEquals(Failures.INVALID_INPUT, failure.getType());
+      assertTrue(failure.isNonRetryable());
+      assertTrue(failure.getOriginalMessage().startsWith("agent pm, step 2: workspace " + bad + " is refused"),
+          failure.getOriginalMessage());
+      assertTrue(failure.getOriginalMessage().contains("the workspace root " + temp.resolve("workspaces")),
+          failure.getOriginalMessage());
+    }
+    assertFalse(ran[0]);
+  }
+
+  @Test
   void aCommandReportingAnUnsafePathFailsTheStepWithoutRetries() throws IOException {
     Path script = Files.writeString(temp.resolve("escaping.sh"), "#!/bin/sh\necho 'BMADFLOW-ARTIFACT: /etc/passwd'\n");
     Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
