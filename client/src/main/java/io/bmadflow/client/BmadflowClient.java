@@ -2,6 +2,7 @@ package io.bmadflow.client;
 
 import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
+import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.recovery.RecoveryReports;
@@ -52,7 +53,12 @@ public final class BmadflowClient {
   private final WorkflowClient temporal;
   private final CheckpointStore store;
   private final Duration updateTimeout;
+  private final WorkspaceRoot workspaces;
 
+  /**
+   * A client whose {@link #start} checks workspaces against this process's environment
+   * ({@code BMADFLOW_WORKSPACE_ROOT}, {@code BMADFLOW_WORKSPACE_ALLOW}; see {@link WorkspaceRoot}).
+   */
   public BmadflowClient(WorkflowClient temporal, CheckpointStore store) {
     this(temporal, store, DEFAULT_UPDATE_TIMEOUT);
   }
@@ -63,17 +69,35 @@ public final class BmadflowClient {
    * query timeout (5 s).
    */
   public BmadflowClient(WorkflowClient temporal, CheckpointStore store, Duration updateTimeout) {
+    this(temporal, store, updateTimeout, null);
+  }
+
+  private BmadflowClient(WorkflowClient temporal, CheckpointStore store, Duration updateTimeout, WorkspaceRoot workspaces) {
     if (updateTimeout == null || updateTimeout.isNegative() || updateTimeout.isZero()) {
       throw new IllegalArgumentException("an update timeout is a positive duration, not " + updateTimeout);
     }
     this.temporal = temporal;
     this.store = store;
     this.updateTimeout = updateTimeout;
+    this.workspaces = workspaces;
   }
 
   /** The same client with another update timeout. */
   public BmadflowClient withUpdateTimeout(Duration timeout) {
-    return new BmadflowClient(temporal, store, timeout);
+    return new BmadflowClient(temporal, store, timeout, workspaces);
+  }
+
+  /**
+   * The same client checking the workspaces {@link #start} is asked for against {@code workspaces}
+   * (the workers' policy) instead of this process's environment.
+   */
+  public BmadflowClient withWorkspaceRoot(WorkspaceRoot workspaces) {
+    return new BmadflowClient(temporal, store, updateTimeout, workspaces);
+  }
+
+  /** The workspace policy {@link #start} checks against: the one given, else this process's environment's. */
+  public WorkspaceRoot workspaceRoot() {
+    return workspaces != null ? workspaces : WorkspaceRoot.fromEnvironment(System.getenv());
   }
 
   /**
@@ -82,16 +106,21 @@ public final class BmadflowClient {
    * @param workspace the workspace directory on the workers' machines, or null for the workers'
    *     default ({@code BMADFLOW_WORKSPACE_ROOT/<project>})
    * @return the run id
-   * @throws IllegalArgumentException when the project id is invalid (nothing is started)
+   * @throws IllegalArgumentException when the project id is invalid or the workspace is outside the
+   *     workspace root (see {@link #workspaceRoot}); nothing is started
    * @throws BmadflowException when the project is already running
    */
   public String start(String projectId, WorkflowDefinition definition, String workspace) {
     return start(new ProjectRequest(projectId, definition, workspace));
   }
 
-  /** Starts a project from a full request (for tuning such as {@code maxHistoryEvents}). */
+  /**
+   * Starts a project from a full request (for tuning such as {@code maxHistoryEvents}); a
+   * workspace outside the workspace root is refused before anything starts, naming the root.
+   */
   public String start(ProjectRequest request) {
     String projectId = request.projectId();
+    workspaceRoot().resolve(projectId, request.workspace());
     String workflowId = ProjectIds.workflowId(projectId);
     try {
       return ProjectLauncher.start(temporal, request, Map.of());

@@ -1,5 +1,6 @@
 package io.bmadflow.client.cli;
 
+import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.definition.DefinitionLoader;
 import io.bmadflow.workflows.ProjectIds;
 import java.nio.file.Path;
@@ -25,7 +26,8 @@ public class StartCommand implements Callable<Integer> {
       description = "A bundled definition name or a BMAD v4 workflow YAML file (default: ${DEFAULT-VALUE}).")
   String definition;
 
-  @Option(names = "--workspace", description = "The workspace directory (default: <BMADFLOW_WORKSPACE_ROOT>/<project> on the worker).")
+  @Option(names = "--workspace", description = "The workspace directory, strictly under $BMADFLOW_WORKSPACE_ROOT or a"
+      + " directory of $BMADFLOW_WORKSPACE_ALLOW (default: <BMADFLOW_WORKSPACE_ROOT>/<project> on the worker).")
   Path workspace;
 
   @Override
@@ -37,7 +39,14 @@ public class StartCommand implements Callable<Integer> {
               + " (ignored): " + String.join(", ", loaded.ignoredKeys()));
     }
     String dir = workspace == null ? null : workspace.toAbsolutePath().normalize().toString();
-    String runId = parent.services().client().start(project.get(), loaded.definition(), dir);
+    // Checked here, before Temporal is dialled, against the same variables the workers read.
+    WorkspaceRoot workspaces = WorkspaceRoot.fromEnvironment(parent.services().env());
+    try {
+      workspaces.resolve(project.get(), dir);
+    } catch (IllegalArgumentException e) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--workspace: " + e.getMessage());
+    }
+    String runId = parent.services().client().withWorkspaceRoot(workspaces).start(project.get(), loaded.definition(), dir);
     String note = parent.services().client().awaitStarted(project.get(), java.time.Duration.ofSeconds(10));
     spec.commandLine().getOut().printf(
         "started project %s: workflow %s, run %s, definition %s%n",
