@@ -6,6 +6,7 @@ import io.bmadflow.activities.checkpoint.CheckpointActivitiesImpl;
 import io.bmadflow.activities.checkpoint.NotificationActivitiesImpl;
 import io.bmadflow.activities.recovery.RecoveryActivitiesImpl;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
+import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.workflows.SearchAttributes;
@@ -41,13 +42,35 @@ public final class BmadflowWorker implements AutoCloseable {
    *     the {@link TemporalConnection} was told)
    * @param webhookUrl where checkpoint notifications are POSTed ({@code BMADFLOW_WEBHOOK_URL}),
    *     or null for none
+   * @param allowedWorkspaceRoots further directories a project may name a workspace under
+   *     ({@code BMADFLOW_WORKSPACE_ALLOW}), each absolute; empty by default. The worker refuses any
+   *     other workspace (see {@link WorkspaceRoot})
    */
   public record Options(String name, Path workspaceRoot, AgentRunner agents, BmadflowMetrics metrics,
-      String webhookUrl) {
+      String webhookUrl, List<Path> allowedWorkspaceRoots) {
+
+    public Options {
+      allowedWorkspaceRoots = allowedWorkspaceRoots == null ? List.of() : List.copyOf(allowedWorkspaceRoots);
+    }
+
+    /** Without further allowed workspace roots. */
+    public Options(String name, Path workspaceRoot, AgentRunner agents, BmadflowMetrics metrics, String webhookUrl) {
+      this(name, workspaceRoot, agents, metrics, webhookUrl, List.of());
+    }
 
     /** Without metrics and notifications. */
     public Options(String name, Path workspaceRoot, AgentRunner agents) {
       this(name, workspaceRoot, agents, null, null);
+    }
+
+    /** The same options with further allowed workspace roots. */
+    public Options withAllowedWorkspaceRoots(List<Path> roots) {
+      return new Options(name, workspaceRoot, agents, metrics, webhookUrl, roots);
+    }
+
+    /** The workspace policy: {@link #workspaceRoot} and {@link #allowedWorkspaceRoots}. */
+    public WorkspaceRoot workspaces() {
+      return WorkspaceRoot.of(workspaceRoot, allowedWorkspaceRoots);
     }
   }
 
@@ -74,13 +97,14 @@ public final class BmadflowWorker implements AutoCloseable {
     WorkerOptions built = workerOptions.build();
     factory.newWorker(TaskQueues.ORCHESTRATION, built)
         .registerWorkflowImplementationTypes(ProjectWorkflowImpl.class, PhaseWorkflowImpl.class, RecoveryWorkflowImpl.class);
+    WorkspaceRoot workspaces = options.workspaces();
     factory.newWorker(TaskQueues.AGENTS, built)
         .registerActivitiesImplementations(
-            new AgentActivitiesImpl(options.agents(), options.workspaceRoot(), options.name()));
+            new AgentActivitiesImpl(options.agents(), workspaces, options.name()));
     factory.newWorker(TaskQueues.CHECKPOINTS, built)
         .registerActivitiesImplementations(
-            new CheckpointActivitiesImpl(store, options.workspaceRoot(), options.metrics()), notifications,
-            new RecoveryActivitiesImpl(temporal.client(), store, options.workspaceRoot(), options.name(), options.metrics()));
+            new CheckpointActivitiesImpl(store, workspaces, options.metrics()), notifications,
+            new RecoveryActivitiesImpl(temporal.client(), store, workspaces, options.name(), options.metrics()));
     factory.start();
     return new BmadflowWorker(factory, options.name());
   }

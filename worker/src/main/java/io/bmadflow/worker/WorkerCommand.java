@@ -4,6 +4,7 @@ import io.bmadflow.activities.agents.AgentRoster;
 import io.bmadflow.activities.agents.BuiltInAgentRunner;
 import io.bmadflow.client.cli.BmadflowCommand;
 import io.bmadflow.client.cli.Services;
+import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.workflows.TaskQueues;
@@ -115,13 +116,12 @@ public class WorkerCommand implements Callable<Integer> {
   static BmadflowWorker.Options options(Map<String, String> env, String name, Path workspaceRoot, Long agentStepMs,
       BmadflowMetrics metrics) {
     String workerName = name != null ? name : ManagementFactory.getRuntimeMXBean().getName();
-    Path root = workspaceRoot != null ? workspaceRoot
-        : Path.of(env.getOrDefault("BMADFLOW_WORKSPACE_ROOT", ".bmadflow/workspaces"));
+    WorkspaceRoot workspaces = WorkspaceRoot.fromEnvironment(env, workspaceRoot);
     long stepMs = agentStepMs != null ? agentStepMs
         : Long.parseLong(env.getOrDefault("BMADFLOW_AGENT_STEP_MS", "0"));
     AgentRoster agents = AgentRoster.fromEnvironment(env, new BuiltInAgentRunner(Duration.ofMillis(stepMs)));
-    return new BmadflowWorker.Options(workerName, root.toAbsolutePath().normalize(), agents, metrics,
-        env.get("BMADFLOW_WEBHOOK_URL"));
+    return new BmadflowWorker.Options(workerName, workspaces.root(), agents, metrics,
+        env.get("BMADFLOW_WEBHOOK_URL"), workspaces.allowed());
   }
 
   /** The longest built-in agent step {@code --agent-step-ms} allows: ten minutes. */
