@@ -130,7 +130,7 @@ public final class RecoveryBenchmark {
 
     session = DevStackSession.open(stackDir, 0, 0, null);
     try {
-      client = new BmadflowClient(session.temporal().client(), session.store());
+      client = new BmadflowClient(session.temporal().client(), session.store()).withWorkspaceRoot(workspaces());
       progress("hot recoveries");
       try (BmadflowWorker failing = worker("failing-pm", AgentRoster.fromEnvironment(Map.of(
           "BMADFLOW_AGENT_COMMAND_PM", "/bin/false", "BMADFLOW_AGENT_FALLBACK_PM", AgentRoster.BUILTIN,
@@ -303,7 +303,7 @@ public final class RecoveryBenchmark {
     long t0 = System.nanoTime();
     session = DevStackSession.open(stackDir, 0, 0, null);
     long reopened = (System.nanoTime() - t0) / 1_000_000;
-    client = new BmadflowClient(session.temporal().client(), session.store());
+    client = new BmadflowClient(session.temporal().client(), session.store()).withWorkspaceRoot(workspaces());
     long t1 = System.nanoTime();
     try (BmadflowWorker after = worker("after-the-loss", new BuiltInAgentRunner(Duration.ZERO))) {
       long workerStarted = (System.nanoTime() - t1) / 1_000_000;
@@ -349,7 +349,8 @@ public final class RecoveryBenchmark {
 
   private static BmadflowWorker worker(String name, AgentRunner agents) {
     return BmadflowWorker.start(session.temporal(), session.store(),
-        new BmadflowWorker.Options(name, dataDir.resolve("workspaces"), agents));
+        new BmadflowWorker.Options(name, dataDir.resolve("workspaces"), agents)
+            .withAllowedWorkspaceRoots(workspaces().allowed()));
   }
 
   private static ProjectSnapshot awaitState(String project, Predicate<ProjectSnapshot> until) throws InterruptedException {
@@ -570,5 +571,10 @@ public final class RecoveryBenchmark {
         Files.deleteIfExists(p);
       }
     }
+  }
+
+  /** The benchmark keeps its projects' workspaces under {@code <dataDir>/ws}, allowed beside the workers' root. */
+  private static io.bmadflow.infra.config.WorkspaceRoot workspaces() {
+    return io.bmadflow.infra.config.WorkspaceRoot.of(dataDir.resolve("workspaces"), List.of(dataDir.resolve("ws")));
   }
 }

@@ -29,6 +29,12 @@ final class StackFixture implements AutoCloseable {
   final S3CheckpointStore store;
   final BmadflowClient client;
   final Path workspaces;
+  /**
+   * Where the tests keep their projects' explicit workspaces: the directory holding the stack's,
+   * allowed as a further workspace root ({@code BMADFLOW_WORKSPACE_ALLOW}) for the workers, the
+   * client and the CLI.
+   */
+  final Path allowedWorkspaces;
 
   StackFixture(Path dataDir) throws IOException {
     session = DevStackSession.open(dataDir, 0, 0, null);
@@ -36,8 +42,10 @@ final class StackFixture implements AutoCloseable {
     temporal = session.temporal();
     s3 = session.s3();
     store = session.store();
-    client = new BmadflowClient(temporal.client(), store);
     workspaces = stack.dataDir().resolve("workspaces");
+    allowedWorkspaces = stack.dataDir().toAbsolutePath().normalize().getParent();
+    client = new BmadflowClient(temporal.client(), store)
+        .withWorkspaceRoot(io.bmadflow.infra.config.WorkspaceRoot.of(workspaces, java.util.List.of(allowedWorkspaces)));
   }
 
   BmadflowWorker worker(String name, long stepMs) {
@@ -45,7 +53,8 @@ final class StackFixture implements AutoCloseable {
   }
 
   BmadflowWorker worker(String name, io.bmadflow.activities.agents.AgentRunner agents) {
-    return BmadflowWorker.start(temporal, store, new BmadflowWorker.Options(name, workspaces, agents));
+    return BmadflowWorker.start(temporal, store, new BmadflowWorker.Options(name, workspaces, agents)
+        .withAllowedWorkspaceRoots(java.util.List.of(allowedWorkspaces)));
   }
 
   void start(String projectId, Path workspace) {
@@ -74,7 +83,9 @@ final class StackFixture implements AutoCloseable {
   }
 
   Map<String, String> env() {
-    return stack.environment();
+    Map<String, String> env = new java.util.HashMap<>(stack.environment());
+    env.put(io.bmadflow.infra.config.WorkspaceRoot.ALLOW_VARIABLE, allowedWorkspaces.toString());
+    return env;
   }
 
   record CliResult(int code, String out, String err) {}

@@ -104,7 +104,8 @@ public final class DrillRunner implements AutoCloseable {
     S3Settings proxied = new S3Settings(s3Proxy.endpoint(), direct.bucket(), direct.prefix(), direct.region(), direct.credentials());
     this.workerS3 = proxied.newClient();
     this.workerStore = new S3CheckpointStore(workerS3, proxied, session.storeOptions());
-    this.client = new BmadflowClient(session.temporal().client(), session.store());
+    this.client = new BmadflowClient(session.temporal().client(), session.store())
+        .withWorkspaceRoot(io.bmadflow.infra.config.WorkspaceRoot.of(options.dataDir().resolve("workspaces")));
     this.reports = reports != null ? reports : session.store();
     this.metrics = metrics;
     this.agents = new FaultyAgents(new BuiltInAgentRunner(Duration.ofMillis(options.agentStepMs())));
@@ -561,7 +562,7 @@ public final class DrillRunner implements AutoCloseable {
       this.runId = runId;
       this.scenario = scenario;
       this.project = project;
-      this.workspace = options.dataDir().resolve("workspaces").resolve(project);
+      this.workspace = options.dataDir().resolve("workspaces").resolve(project).toAbsolutePath().normalize();
     }
 
     synchronized void fault(String what) {
