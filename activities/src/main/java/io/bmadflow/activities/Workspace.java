@@ -114,8 +114,7 @@ public final class Workspace {
     Path target = resolve(relative);
     Path temp = null;
     try {
-      Files.createDirectories(target.getParent());
-      requireDirectoryInside(target.getParent(), relative);
+      createDirectoriesInside(target.getParent(), relative);
       temp = Files.createTempFile(target.getParent(), ".bmadflow-", ".tmp");
       try (java.io.OutputStream out = Files.newOutputStream(temp)) {
         content.writeTo(out);
@@ -144,8 +143,7 @@ public final class Workspace {
   public Staging stage() {
     try {
       Path own = root.resolve(OWN_FOLDER);
-      Files.createDirectories(own);
-      requireDirectoryInside(own, OWN_FOLDER);
+      createDirectoriesInside(own, OWN_FOLDER);
       return new Staging(Files.createTempDirectory(own, "restore-"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create a staging directory in " + root.resolve(OWN_FOLDER) + ": "
@@ -211,8 +209,7 @@ public final class Workspace {
         for (var entry : staged.entrySet()) {
           String relative = entry.getKey();
           Path target = resolve(relative);
-          Files.createDirectories(target.getParent());
-          requireDirectoryInside(target.getParent(), relative);
+          createDirectoriesInside(target.getParent(), relative);
           if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             Path keep = old.resolve(relative).normalize();
             Files.createDirectories(keep.getParent());
@@ -264,6 +261,22 @@ public final class Workspace {
         log.warn("workspace {}: the staging directory {} could not be deleted: {}", root, dir, e.toString());
       }
     }
+  }
+
+  /**
+   * Creates a directory of the workspace and its missing parents, refusing (before creating
+   * anything) when the nearest existing one leads out of the workspace through a symbolic link.
+   */
+  private void createDirectoriesInside(Path directory, String relative) throws IOException {
+    Path existing = directory;
+    while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+      existing = existing.getParent();
+    }
+    if (existing != null && existing.startsWith(root)) {
+      requireDirectoryInside(existing, relative);
+    }
+    Files.createDirectories(directory);
+    requireDirectoryInside(directory, relative);
   }
 
   /**

@@ -28,6 +28,14 @@ class WorkspaceTest {
     IllegalArgumentException link = assertThrows(IllegalArgumentException.class, () -> workspace.write("linked/evil.md", "x"));
     assertTrue(link.getMessage().contains("symbolic link"), link.getMessage());
     assertFalse(Files.exists(outside.resolve("evil.md")));
+    // Nor create directories out there on the way.
+    assertThrows(IllegalArgumentException.class, () -> workspace.write("linked/sub/evil.md", "x"));
+    assertFalse(Files.exists(outside.resolve("sub")));
+    try (Workspace.Staging staging = workspace.stage()) {
+      staging.write("linked/deeper/evil.md", out -> out.write('x'));
+      assertThrows(IllegalArgumentException.class, staging::commit);
+    }
+    assertFalse(Files.exists(outside.resolve("deeper")));
     assertThrows(IllegalArgumentException.class, () -> Workspace.of(root, "../x", null));
   }
 
