@@ -253,13 +253,7 @@ public final class Workspace {
     /** Deletes the staging directory and whatever is left in it. */
     @Override
     public void close() {
-      try (Stream<Path> walk = Files.walk(dir)) {
-        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      } catch (IOException | UncheckedIOException e) {
-        log.warn("workspace {}: the staging directory {} could not be deleted: {}", root, dir, e.toString());
-      }
+      deleteQuietly(dir);
     }
   }
 
@@ -331,6 +325,60 @@ public final class Workspace {
       return null;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Copies a workspace file to {@code target} by streaming, hashing what it copies; null (and
+   * nothing copied) when {@link #fileIfExists} finds none. The copy is what was hashed, whatever
+   * happens to the workspace file afterwards.
+   */
+  public Sha256.Sum copyIfExists(String relative, Path target) {
+    Path path = fileIfExists(relative);
+    if (path == null) {
+      return null;
+    }
+    java.security.MessageDigest digest = Sha256.newDigest();
+    long size = 0;
+    try (InputStream in = Files.newInputStream(path, LinkOption.NOFOLLOW_LINKS);
+        java.io.OutputStream out = Files.newOutputStream(target)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+        out.write(buffer, 0, n);
+        size += n;
+      }
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + path + " to " + target + ": " + e.getMessage(), e);
+    }
+    return new Sha256.Sum(java.util.HexFormat.of().formatHex(digest.digest()), size);
+  }
+
+  /** A new private directory under {@code .bmadflow/} for snapshots of files being captured. */
+  public Path snapshotDirectory() {
+    try {
+      Path own = root.resolve(OWN_FOLDER);
+      createDirectoriesInside(own, OWN_FOLDER);
+      return Files.createTempDirectory(own, "capture-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a snapshot directory in " + root.resolve(OWN_FOLDER) + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /** Deletes a directory and everything in it, logging what cannot be deleted; null does nothing. */
+  public static void deleteQuietly(Path directory) {
+    if (directory == null || !Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(directory)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("{} could not be deleted: {}", directory, e.toString());
     }
   }
 

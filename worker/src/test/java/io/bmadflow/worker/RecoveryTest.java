@@ -60,7 +60,9 @@ class RecoveryTest {
       uninterrupted = Outcomes.withoutCheckpoints(baseline.await(PROJECT).finalState());
     }
     uninterruptedWorkspace = Outcomes.workspace(dataDir.resolve("baseline-ws"));
-    workspace = dataDir.resolve("ws");
+    // The workers' default workspace of the project: where a recovery from a lost cluster (which
+    // no longer knows the project's run, and so its workspace) restores it.
+    workspace = dataDir.resolve("stack").resolve("workspaces").resolve(PROJECT);
   }
 
   @AfterAll
@@ -79,7 +81,8 @@ class RecoveryTest {
     Path stackDir = dataDir.resolve("stack");
     fixture = new StackFixture(stackDir);
     BmadflowWorker first = fixture.worker("before-the-loss", 100);
-    fixture.start(PROJECT, workspace);
+    fixture.start(PROJECT, null);
+    assertEquals(workspace.toAbsolutePath().normalize(), fixture.workspaces.resolve(PROJECT).toAbsolutePath().normalize());
     ProjectSnapshot atLoss = fixture.awaitState(PROJECT, s -> s.stepsCompleted() >= 12 && s.checkpoints().size() >= 2);
     first.kill();
     fixture.close(); // Temporal's history is gone with it; S3's data stays on disk.

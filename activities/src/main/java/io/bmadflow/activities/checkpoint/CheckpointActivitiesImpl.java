@@ -114,15 +114,17 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
           parent = null;
         }
       }
-      PackageBuilder.Captured captured = PackageBuilder.capture(request, workspace);
-      var staged = store.stage(new CheckpointStore.CommitRequest(
-          projectId, request.checkpointId(), parent, requestSha256, captured.files(), null));
-      if (restoreBytesPerSecond <= 0) {
-        // A first checkpoint has no parent to read back: use the rate this capture was written at.
-        restoreBytesPerSecond = staged.storedBytes() / elapsedSeconds(started);
+      // Large workspace files wait in a snapshot under .bmadflow/ until they are stored; then it goes.
+      try (PackageBuilder.Captured captured = PackageBuilder.capture(request, workspace)) {
+        var staged = store.stage(new CheckpointStore.CommitRequest(
+            projectId, request.checkpointId(), parent, requestSha256, captured.files(), null));
+        if (restoreBytesPerSecond <= 0) {
+          // A first checkpoint has no parent to read back: use the rate this capture was written at.
+          restoreBytesPerSecond = staged.storedBytes() / elapsedSeconds(started);
+        }
+        return new CapturedCheckpoint(request.checkpointId(), staged.checksum(), requestSha256, parent,
+            captured.validationDetails(), restoreBytesPerSecond, staged.committed() != null);
       }
-      return new CapturedCheckpoint(request.checkpointId(), staged.checksum(), requestSha256, parent,
-          captured.validationDetails(), restoreBytesPerSecond, staged.committed() != null);
     });
   }
 

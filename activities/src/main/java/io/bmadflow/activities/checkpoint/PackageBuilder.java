@@ -14,6 +14,7 @@ import io.bmadflow.workflows.checkpoint.CheckpointRequest;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.project.StepRecord;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,8 +36,16 @@ final class PackageBuilder {
    *
    * @param files the content files by path
    * @param validationDetails the outcome of each validation check ({@code valid} or a problem)
+   * @param snapshot where copies of large workspace files wait to be stored, or null when none
+   *     was needed; {@link #close} deletes it, once the package is stored
    */
-  record Captured(List<PackageSource> files, Map<String, String> validationDetails) {}
+  record Captured(List<PackageSource> files, Map<String, String> validationDetails, Path snapshot)
+      implements AutoCloseable {
+    @Override
+    public void close() {
+      Workspace.deleteQuietly(snapshot);
+    }
+  }
 
   /** One validation check, as {@code validation-report.json} lists it. */
   record Check(String name, String status, List<String> problems) {}
@@ -85,30 +94,52 @@ final class PackageBuilder {
     files.put(PackagePaths.COMMUNICATION_LOG, PackageJson.write(state.communicationLog()));
 
     // Context: the documents as they are on disk now, checked against the hashes in the state.
-    // Hashed by streaming and stored by streaming: no workspace file is held in memory whole. A
-    // symbolic link counts as a missing file and is never followed (see Workspace).
+    // Each is read once, so the package holds one consistent snapshot while agents keep writing:
+    // a file up to Workspace.inMemoryLimit() into memory (as it always was), a larger one copied
+    // by streaming into a snapshot under .bmadflow/ (which checkpoints leave out) and stored from
+    // there. A symbolic link counts as a missing file and is never followed (see Workspace).
     List<String> contextProblems = new ArrayList<>();
-    Map<String, ArtifactRef> onDisk = new TreeMap<>();
-    for (ArtifactRef artifact : artifacts.values()) {
-      Sha256.Sum sum = workspace.sumIfExists(artifact.path());
-      if (sum == null) {
-        contextProblems.add(artifact.path() + " is missing from the workspace");
-      } else if (!sum.hex().equals(artifact.sha256())) {
-        contextProblems.add(artifact.path() + " changed on disk since the agent wrote it");
-      } else {
-        onDisk.put(artifact.path(), artifact);
+    Map<String, byte[]> inMemory = new TreeMap<>();
+    List<PackageSource> large = new ArrayList<>();
+    Path[] snapshot = {null};
+    try {
+      for (ArtifactRef artifact : artifacts.values()) {
+        String path = artifact.path();
+        byte[] bytes = null;
+        Sha256.Sum sum;
+        Path copy = null;
+        try {
+          bytes = workspace.readIfExists(path);
+          sum = bytes == null ? null : new Sha256.Sum(Sha256.hex(bytes), bytes.length);
+        } catch (IllegalArgumentException tooLargeForMemory) {
+          if (snapshot[0] == null) {
+            snapshot[0] = workspace.snapshotDirectory();
+          }
+          copy = snapshot[0].resolve(large.size() + ".bin");
+          sum = workspace.copyIfExists(path, copy);
+        }
+        if (sum == null) {
+          contextProblems.add(path + " is missing from the workspace");
+        } else if (!sum.hex().equals(artifact.sha256())) {
+          contextProblems.add(path + " changed on disk since the agent wrote it");
+        } else if (bytes != null) {
+          inMemory.put(path, bytes);
+        } else {
+          large.add(PackageSource.of(PackagePaths.requireSafe(PackagePaths.WORKSPACE + path), copy));
+        }
       }
+    } catch (RuntimeException e) {
+      Workspace.deleteQuietly(snapshot[0]);
+      throw e;
     }
     // The workspace files themselves, as the agents wrote them, for point-in-time restores of the
     // workspace. Incremental packages upload only the ones that changed.
-    List<PackageSource> streamed = new ArrayList<>();
-    onDisk.forEach((path, artifact) -> streamed.add(new PackageSource(
-        PackagePaths.requireSafe(PackagePaths.WORKSPACE + path), verified(workspace, path, artifact.sha256()))));
+    inMemory.forEach((path, bytes) -> files.put(PackagePaths.requireSafe(PackagePaths.WORKSPACE + path), bytes));
     files.put(PackagePaths.CONTEXT + "project-context.md", projectContext(request, state, artifacts));
     files.put(PackagePaths.CONTEXT + "business-context.md",
-        concat(workspace, onDisk, "docs/project-brief.md", "docs/prd.md"));
+        concat(inMemory, artifacts, "docs/project-brief.md", "docs/prd.md"));
     files.put(PackagePaths.CONTEXT + "technical-context.md",
-        concat(workspace, onDisk, "docs/fullstack-architecture.md", "docs/front-end-spec.md"));
+        concat(inMemory, artifacts, "docs/fullstack-architecture.md", "docs/front-end-spec.md"));
 
     List<String> crossProblems = new ArrayList<>();
     for (AgentState agent : agents.values()) {
@@ -143,66 +174,9 @@ final class PackageBuilder {
         PackageJson.write(new ValidationReport(request.checkpointId(), status, checks)));
     List<PackageSource> sources = new ArrayList<>();
     files.forEach((path, bytes) -> sources.add(PackageSource.of(path, bytes)));
-    sources.addAll(streamed);
+    sources.addAll(large);
     sources.sort(java.util.Comparator.comparing(PackageSource::path));
-    return new Captured(List.copyOf(sources), details);
-  }
-
-  /**
-   * A workspace file's content, streamed from disk each time the store opens it (never through a
-   * symbolic link) and checked against the SHA-256 the context check found: a file an agent
-   * changes while the package is stored fails the read at its end, and the capture is retried.
-   */
-  private static PackageSource.Content verified(Workspace workspace, String path, String sha256) {
-    return () -> {
-      java.nio.file.Path file = workspace.fileIfExists(path);
-      if (file == null) {
-        throw new java.io.IOException("workspace file " + path + " disappeared while the checkpoint was stored");
-      }
-      return new HashCheckedStream(java.nio.file.Files.newInputStream(file, java.nio.file.LinkOption.NOFOLLOW_LINKS),
-          path, sha256);
-    };
-  }
-
-  /** Passes a stream through, and at its end fails unless what passed has the expected SHA-256. */
-  private static final class HashCheckedStream extends java.io.FilterInputStream {
-    private final java.security.MessageDigest digest = Sha256.newDigest();
-    private final String path;
-    private final String expected;
-    private boolean checked;
-
-    HashCheckedStream(java.io.InputStream in, String path, String expected) {
-      super(in);
-      this.path = path;
-      this.expected = expected;
-    }
-
-    @Override
-    public int read() throws java.io.IOException {
-      byte[] one = new byte[1];
-      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws java.io.IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        digest.update(b, off, n);
-      } else if (n < 0 && !checked) {
-        checked = true;
-        String actual = java.util.HexFormat.of().formatHex(digest.digest());
-        if (!actual.equals(expected)) {
-          throw new java.io.IOException("workspace file " + path + " changed while the checkpoint was stored (SHA-256 "
-              + actual + ", the agent wrote " + expected + "); the capture is retried");
-        }
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws java.io.IOException {
-      throw new java.io.IOException("skipping is not supported: every byte is hashed");
-    }
+    return new Captured(List.copyOf(sources), details, snapshot[0]);
   }
 
   static CheckpointMetadata metadata(
@@ -286,32 +260,17 @@ final class PackageBuilder {
   }
 
   /**
-   * The named documents one after the other, each read only when it passed the context check and
-   * is at most {@link Workspace#inMemoryLimit()} bytes (a larger one is named, not inlined).
+   * The named documents one after the other, as captured; one too large to hold in memory
+   * ({@link Workspace#inMemoryLimit()}) is named, not inlined.
    */
-  private static byte[] concat(Workspace workspace, Map<String, ArtifactRef> onDisk, String... paths) {
+  private static byte[] concat(Map<String, byte[]> inMemory, Map<String, ArtifactRef> artifacts, String... paths) {
     StringBuilder md = new StringBuilder();
     for (String path : paths) {
-      ArtifactRef ref = onDisk.get(path);
-      byte[] bytes = null;
-      String note = ref == null ? ": not written yet" : "";
-      if (ref != null) {
-        if (ref.size() > Workspace.inMemoryLimit()) {
-          note = ": " + ref.size() + " bytes, too large to inline; see workspace/" + path;
-        } else {
-          try {
-            bytes = workspace.readIfExists(path);
-          } catch (IllegalArgumentException tooLarge) {
-            note = ": too large to inline; see workspace/" + path;
-          }
-          if (bytes != null && !Sha256.hex(bytes).equals(ref.sha256())) {
-            bytes = null;
-            note = ": changed while the checkpoint was taken; see workspace/" + path;
-          } else if (bytes == null && note.isEmpty()) {
-            note = ": not written yet";
-          }
-        }
-      }
+      byte[] bytes = inMemory.get(path);
+      ArtifactRef ref = artifacts.get(path);
+      String note = bytes != null ? ""
+          : ref != null && ref.size() > Workspace.inMemoryLimit() ? ": " + ref.size() + " bytes, too large to inline; see workspace/" + path
+          : ": not written yet";
       md.append("<!-- ").append(path).append(note).append(" -->\n");
       if (bytes != null) {
         md.append(new String(bytes, StandardCharsets.UTF_8)).append('\n');

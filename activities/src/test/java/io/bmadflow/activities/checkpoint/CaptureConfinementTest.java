@@ -146,6 +146,10 @@ class CaptureConfinementTest {
       String business = new String(stored.readFile(PackagePaths.CONTEXT + "business-context.md"), StandardCharsets.UTF_8);
       assertTrue(business.contains("docs/prd.md: " + big.length() + " bytes, too large to inline"), business);
       assertFalse(business.contains("a large requirement"), "the context names the large file instead of inlining it");
+      Path own = root.resolve(project).resolve(".bmadflow");
+      try (var left = Files.list(own)) {
+        assertEquals(List.of(), left.toList(), "the snapshot of the large file is deleted once stored");
+      }
     } finally {
       Workspace.setInMemoryLimit(previous);
     }
