@@ -98,7 +98,8 @@ class WorkspaceConfinementTest {
 
   /**
    * What someone with write access to the bucket does: new plain objects, their sizes and SHA-256s
-   * in the metadata, {@code manifest.sha256} and the metadata's checksum recomputed.
+   * in the metadata, {@code manifest.sha256}, the metadata's checksum and its format-2 digest
+   * recomputed (the stack signs nothing: no BMADFLOW_SIGNING_KEY).
    */
   static void rewrite(String checkpointId, Map<String, byte[]> replacements) throws Exception {
     String base = PackagePaths.packagePrefix(fixture.store.settings().prefix(), PROJECT, checkpointId);
@@ -119,9 +120,25 @@ class WorkspaceConfinementTest {
     files.put(PackagePaths.MANIFEST, new PackageFile(PackagePaths.MANIFEST, manifestBytes.length, manifestSha,
         manifestBytes.length, manifestSha, PackageFile.IDENTITY, PackageFile.NO_ENCRYPTION, checkpointId));
     var iv = m.integrityValidation();
-    put(base + PackagePaths.METADATA, PackageJson.write(new CheckpointMetadata(m.checkpointMetadata(), m.stateSummary(),
+    put(base + PackagePaths.METADATA, sealUnsigned(new CheckpointMetadata(m.checkpointMetadata(), m.stateSummary(),
         m.recoveryMetadata(), new CheckpointMetadata.IntegrityValidation("sha256:" + manifestSha, iv.validationTimestamp(),
             iv.validationStatus(), iv.validationDetails(), List.copyOf(files.values())), m.storageMetadata(), m.temporal())));
+  }
+
+  /**
+   * The metadata as the current package format writes it, unsigned: its format version and its
+   * {@code metadata_sha256} digest, which anyone can recompute (the algorithm is public; only a
+   * signature needs a key). Computed by the store's own code, as an attacker would with a copy.
+   */
+  static byte[] sealUnsigned(CheckpointMetadata metadata) throws Exception {
+    Class<?> seal = Class.forName("io.bmadflow.infra.checkpoint.MetadataSeal");
+    Class<?> keys = Class.forName("io.bmadflow.infra.checkpoint.SigningKeys");
+    java.lang.reflect.Method sealMethod = seal.getDeclaredMethod("seal", CheckpointMetadata.class, keys);
+    sealMethod.setAccessible(true);
+    Object sealed = sealMethod.invoke(null, metadata, null);
+    java.lang.reflect.Method bytes = sealed.getClass().getDeclaredMethod("bytes");
+    bytes.setAccessible(true);
+    return (byte[]) bytes.invoke(sealed);
   }
 
   private static byte[] get(String key) {

@@ -13,8 +13,6 @@ import io.bmadflow.workflows.agents.ArtifactRef;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
 import io.bmadflow.workflows.project.ProjectRequest;
 import io.bmadflow.workflows.project.ProjectSnapshot;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -80,7 +78,7 @@ final class TestPackages {
   /**
    * Rewrites files of a committed package the way someone with write access to the bucket can:
    * each new file stored plain, its sizes and SHA-256s in the metadata, {@code manifest.sha256}
-   * and the metadata's checksum recomputed, so the package still verifies.
+   * the metadata's checksum and its format-2 digest recomputed, so the (unsigned) package still verifies.
    */
   static void rewrite(S3Client s3, S3Settings settings, String project, String id, Map<String, byte[]> replacements) {
     String base = PackagePaths.packagePrefix(settings.prefix(), project, id);
@@ -106,10 +104,26 @@ final class TestPackages {
           new CheckpointMetadata.IntegrityValidation("sha256:" + manifestSha, iv.validationTimestamp(),
               iv.validationStatus(), iv.validationDetails(), List.copyOf(files.values())),
           m.storageMetadata(), m.temporal());
-      put(s3, settings, base + PackagePaths.METADATA, PackageJson.write(fixed));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      put(s3, settings, base + PackagePaths.METADATA, sealUnsigned(fixed));
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot rewrite checkpoint " + id + ": " + e, e);
     }
+  }
+
+  /**
+   * The metadata as the current package format writes it, unsigned: its format version and its
+   * {@code metadata_sha256} digest, which anyone can recompute (the algorithm is public; only a
+   * signature needs a key). Computed by the store's own code, as an attacker would with a copy.
+   */
+  static byte[] sealUnsigned(CheckpointMetadata metadata) throws Exception {
+    Class<?> seal = Class.forName("io.bmadflow.infra.checkpoint.MetadataSeal");
+    Class<?> keys = Class.forName("io.bmadflow.infra.checkpoint.SigningKeys");
+    java.lang.reflect.Method sealMethod = seal.getDeclaredMethod("seal", CheckpointMetadata.class, keys);
+    sealMethod.setAccessible(true);
+    Object sealed = sealMethod.invoke(null, metadata, null);
+    java.lang.reflect.Method bytes = sealed.getClass().getDeclaredMethod("bytes");
+    bytes.setAccessible(true);
+    return (byte[]) bytes.invoke(sealed);
   }
 
   /** Replaces one stored object with other bytes, without touching the metadata: a corrupt object. */
