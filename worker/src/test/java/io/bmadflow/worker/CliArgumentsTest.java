@@ -1,5 +1,6 @@
 package io.bmadflow.worker;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -141,7 +142,11 @@ class CliArgumentsTest {
     StackFixture.CliResult result = fixture.cli("checkpoint", "export", "--project", PROJECT, id, fresh.toString());
     assertEquals(0, result.code(), result.err());
     assertManifestHolds(fresh);
-    assertTrue(Files.exists(fresh.resolve(PackagePaths.METADATA)));
+    // The metadata as stored, byte for byte: its digest (and signature) still check out, and a
+    // newer minor format's fields are kept.
+    byte[] stored = fixture.s3.getObjectAsBytes(b -> b.bucket(DevStack.BUCKET)
+        .key(PackagePaths.packagePrefix("", PROJECT, id) + PackagePaths.METADATA)).asByteArray();
+    assertArrayEquals(stored, Files.readAllBytes(fresh.resolve(PackagePaths.METADATA)));
     Path empty = Files.createDirectory(tmp.resolve("empty"));
     assertEquals(0, fixture.cli("checkpoint", "export", "--project", PROJECT, id, empty.toString()).code());
     assertManifestHolds(empty);

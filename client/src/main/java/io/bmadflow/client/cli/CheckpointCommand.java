@@ -8,6 +8,7 @@ import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.checkpoint.PackageFile;
 import io.bmadflow.infra.checkpoint.PackagePaths;
 import io.bmadflow.infra.checkpoint.PrunePlan;
+import io.bmadflow.infra.checkpoint.StoredCheckpoint;
 import io.bmadflow.infra.checkpoint.VerificationReport;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.checkpoint.CheckpointIds;
@@ -330,7 +331,8 @@ public class CheckpointCommand implements Runnable {
       requireCheckpointId(spec, "CHECKPOINT_ID", checkpointId);
       Path target = requireExportTarget(spec, dir);
       CheckpointStore store = parent.store();
-      CheckpointMetadata m = store.metadata(project.get(), checkpointId);
+      StoredCheckpoint checkpoint = store.open(project.get(), checkpointId);
+      CheckpointMetadata m = checkpoint.metadata();
       Path staging;
       try {
         staging = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + ".export-");
@@ -341,9 +343,9 @@ public class CheckpointCommand implements Runnable {
       boolean moved = false;
       try {
         for (PackageFile file : m.integrityValidation().files()) {
-          exportFile(store, file, staging);
+          exportFile(checkpoint, file, staging);
         }
-        Files.write(staging.resolve(PackagePaths.METADATA), PackageJson.write(m), StandardOpenOption.CREATE_NEW);
+        Files.write(staging.resolve(PackagePaths.METADATA), checkpoint.metadataBytes(), StandardOpenOption.CREATE_NEW);
         moveIntoPlace(staging, target);
         moved = true;
       } catch (IOException e) {
@@ -365,7 +367,7 @@ public class CheckpointCommand implements Runnable {
     }
 
     /** Streams one verified file into the staging folder, then checks what landed on disk against its size and SHA-256. */
-    private void exportFile(CheckpointStore store, PackageFile file, Path staging) throws IOException {
+    private void exportFile(StoredCheckpoint checkpoint, PackageFile file, Path staging) throws IOException {
       Path out = staging.resolve(PackagePaths.requireSafe(file.path())).normalize();
       if (!out.startsWith(staging) || out.equals(staging)) {
         throw new IllegalArgumentException("checkpoint " + checkpointId + ": package path " + file.path()
@@ -373,7 +375,7 @@ public class CheckpointCommand implements Runnable {
       }
       Files.createDirectories(out.getParent());
       try (OutputStream sink = Files.newOutputStream(out, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        store.copyFile(project.get(), checkpointId, file.path(), sink);
+        checkpoint.copyFile(file.path(), sink);
       }
       MessageDigest sha256 = sha256();
       long size = 0;

@@ -75,7 +75,12 @@ final class PackageReader {
 
   /** The metadata of a committed package, read strictly; throws NotFound when there is none. */
   CheckpointMetadata metadata(String projectId, String checkpointId) {
-    CheckpointMetadata metadata = existingMetadata(projectId, checkpointId);
+    return metadataRead(projectId, checkpointId).metadata();
+  }
+
+  /** The metadata of a committed package and its bytes; throws NotFound when there is none. */
+  MetadataRead metadataRead(String projectId, String checkpointId) {
+    MetadataRead metadata = existingMetadataRead(projectId, checkpointId);
     if (metadata == null) {
       throw new CheckpointStoreException.NotFound(
           "checkpoint " + checkpointId + " of project " + projectId + " does not exist at "
@@ -483,6 +488,18 @@ final class PackageReader {
    * has signing keys; see {@link MetadataSeal}).
    */
   CheckpointMetadata existingMetadata(String projectId, String checkpointId) {
+    MetadataRead read = existingMetadataRead(projectId, checkpointId);
+    return read == null ? null : read.metadata();
+  }
+
+  /**
+   * The metadata of a committed package with the exact bytes it was read from, which passed every
+   * check (what an export writes, so its digest and signature still hold).
+   */
+  record MetadataRead(CheckpointMetadata metadata, byte[] bytes) {}
+
+  /** The metadata of a committed package and its bytes, read strictly, or null when there is none. */
+  MetadataRead existingMetadataRead(String projectId, String checkpointId) {
     String key = PackagePaths.packagePrefix(settings.prefix(), projectId, checkpointId) + PackagePaths.METADATA;
     byte[] bytes;
     try {
@@ -498,7 +515,7 @@ final class PackageReader {
       MetadataSeal.Parsed parsed = MetadataSeal.parse(bytes, checkpointId);
       checkMetadata(parsed.metadata(), projectId, checkpointId);
       MetadataSeal.check(parsed, checkpointId, options.signing());
-      return parsed.metadata();
+      return new MetadataRead(parsed.metadata(), bytes);
     } catch (IOException | RuntimeException e) {
       if (e instanceof CheckpointStoreException.Unavailable u) {
         throw u;

@@ -106,7 +106,7 @@ public final class S3CheckpointStore implements CheckpointStore {
 
   @Override
   public StoredCheckpoint open(String projectId, String checkpointId) {
-    return new StoredCheckpoint(reader, reader.metadata(projectId, checkpointId));
+    return new StoredCheckpoint(reader, reader.metadataRead(projectId, checkpointId));
   }
 
   @Override

@@ -20,13 +20,15 @@ import java.util.Optional;
 public final class StoredCheckpoint {
   private final PackageReader reader;
   private final CheckpointMetadata metadata;
+  private final byte[] metadataBytes;
   private final Map<String, String> workspaceFiles;
   private ProjectSnapshot state;
   private Optional<ProjectRequest> origin;
 
-  StoredCheckpoint(PackageReader reader, CheckpointMetadata metadata) {
+  StoredCheckpoint(PackageReader reader, PackageReader.MetadataRead read) {
     this.reader = reader;
-    this.metadata = metadata;
+    this.metadata = read.metadata();
+    this.metadataBytes = read.bytes();
     Map<String, String> files = new LinkedHashMap<>();
     for (PackageFile f : metadata.integrityValidation().files()) {
       if (f.path().startsWith(PackagePaths.WORKSPACE)) {
@@ -48,6 +50,15 @@ public final class StoredCheckpoint {
   /** The package's metadata, as read strictly when the handle was opened. */
   public CheckpointMetadata metadata() {
     return metadata;
+  }
+
+  /**
+   * The bytes of {@code checkpoint-metadata.json} the handle was opened from, exactly as stored
+   * (and checked): a copy whose digest and signature still hold, with any fields of a newer minor
+   * format this version does not bind.
+   */
+  public byte[] metadataBytes() {
+    return metadataBytes.clone();
   }
 
   /**
