@@ -1,15 +1,7 @@
 package io.bmadflow.infra.devstack;
 
 import io.bmadflow.infra.config.S3Settings;
-import io.grpc.Server;
-import io.grpc.ServerBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.temporal.internal.testservice.GRPCServerHelper;
-import io.temporal.internal.testservice.TestServicesStarter;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,12 +19,14 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.BucketAlreadyOwnedByYouException;
 
 /**
- * The embedded dev stack: Temporal's Java test server and S3Proxy, on 127.0.0.1 only.
+ * The embedded dev stack: a Temporal server and S3Proxy, on 127.0.0.1 only.
  *
- * <p>S3 data lives under {@code <data-dir>/s3/<bucket>/} and survives restarts; the test server
- * keeps history in memory, so a restart of the stack is a real lost cluster. When a preferred
- * port is busy another free one is taken. Not for production: the servers are optional
- * dependencies that a production worker's classpath does not have.
+ * <p>The Temporal server is the real dev server ({@code temporal server start-dev}, a child
+ * process, history in {@code <data-dir>/temporal/temporal.db}, surviving restarts) or Temporal's
+ * Java test server (in this process, history in memory, so a restart of the stack is a real lost
+ * cluster); see {@link TemporalChoice}. S3 data lives under {@code <data-dir>/s3/<bucket>/} and
+ * survives restarts. When a preferred port is busy another free one is taken. Not for production:
+ * the servers are optional dependencies that a production worker's classpath does not have.
  */
 public final class DevStack implements AutoCloseable {
   public static final int DEFAULT_TEMPORAL_PORT = 7233;
@@ -44,49 +38,62 @@ public final class DevStack implements AutoCloseable {
   public static final String NAMESPACE = "default";
 
   private static final Logger log = LoggerFactory.getLogger(DevStack.class);
-  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
   private final Path dataDir;
-  private final TestServicesStarter temporalServices;
-  private final Server temporalServer;
+  private final TemporalServer temporalServer;
   private S3Proxy s3Proxy;
   private final int s3Port;
 
-  private DevStack(Path dataDir, TestServicesStarter services, Server server, S3Proxy proxy, int s3Port) {
+  private DevStack(Path dataDir, TemporalServer server, S3Proxy proxy, int s3Port) {
     this.dataDir = dataDir;
-    this.temporalServices = services;
     this.temporalServer = server;
     this.s3Proxy = proxy;
     this.s3Port = s3Port;
   }
 
   /**
-   * Starts both servers.
+   * Starts the stack on the Java test server (the choice {@code test-server}).
    *
    * @param dataDir where S3 data is kept (created when missing)
    * @param temporalPort the preferred Temporal port, or 0 for any free port
    * @param s3Port the preferred S3 port, or 0 for any free port
    */
   public static DevStack start(Path dataDir, int temporalPort, int s3Port) throws IOException {
+    return start(dataDir, TemporalChoice.TEST_SERVER, temporalPort, s3Port, Map.of());
+  }
+
+  /**
+   * Starts both servers, the Temporal one as {@code choice} says.
+   *
+   * @param dataDir where S3 data (and the dev server's database) is kept (created when missing)
+   * @param choice which Temporal server; {@link TemporalChoice#AUTO} looks for the CLI in {@code env}
+   * @param temporalPort the preferred Temporal port, or 0 for any free port
+   * @param s3Port the preferred S3 port, or 0 for any free port
+   * @param env where {@code PATH} and {@value TemporalDevServer#CLI_VARIABLE} are read
+   * @throws IOException when a server cannot start, or {@code dev-server} was asked for and no CLI is found
+   */
+  public static DevStack start(Path dataDir, TemporalChoice choice, int temporalPort, int s3Port, Map<String, String> env)
+      throws IOException {
     Path s3Dir = dataDir.resolve("s3").toAbsolutePath();
     Files.createDirectories(s3Dir);
-    TestServicesStarter services = new TestServicesStarter(true, 0);
-    Server server = null;
+    TemporalServer server = null;
     S3Proxy proxy = null;
     try {
-      server = startTemporal(services, temporalPort);
-      int actualS3Port = usablePort(s3Port);
+      server = startTemporal(dataDir.toAbsolutePath(), choice, temporalPort, env);
+      int actualS3Port = Ports.usable(s3Port);
+      if (s3Port > 0 && actualS3Port != s3Port) {
+        log.info("S3 port {} is busy, taking another", s3Port);
+      }
       proxy = startS3Proxy(s3Dir, actualS3Port);
-      DevStack stack = new DevStack(dataDir.toAbsolutePath(), services, server, proxy, actualS3Port);
+      DevStack stack = new DevStack(dataDir.toAbsolutePath(), server, proxy, actualS3Port);
       stack.createBucket();
       log.info("dev stack: Temporal at {}, S3 at {}, data in {}", stack.temporalAddress(), stack.s3Endpoint(), stack.dataDir);
       return stack;
     } catch (Exception e) {
       stopQuietly(proxy);
       if (server != null) {
-        server.shutdownNow();
+        server.close();
       }
-      services.close();
       if (e instanceof IOException io) {
         throw io;
       }
@@ -126,41 +133,23 @@ public final class DevStack implements AutoCloseable {
     s3Proxy = startS3Proxy(dataDir.resolve("s3"), s3Port);
   }
 
-  private static Server startTemporal(TestServicesStarter services, int preferredPort) throws IOException {
-    IOException last = null;
-    int port = preferredPort;
-    for (int attempt = 0; attempt < 5; attempt++) {
-      ServerBuilder<?> builder = NettyServerBuilder.forAddress(new InetSocketAddress(LOOPBACK, port));
-      GRPCServerHelper.registerServicesAndHealthChecks(services.getServices(), builder);
-      try {
-        return builder.build().start();
-      } catch (IOException e) {
-        last = e;
-        log.info("Temporal port {} is busy, taking another", port);
-        port = freePort();
-      }
+  private static TemporalServer startTemporal(Path dataDir, TemporalChoice choice, int port, Map<String, String> env)
+      throws IOException {
+    Path cli;
+    try {
+      cli = choice == TemporalChoice.TEST_SERVER ? null : TemporalDevServer.findCli(env);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
     }
-    throw new IOException("no free port for the Temporal test server on 127.0.0.1", last);
-  }
-
-  /** The preferred port if it can be bound on loopback now, else a free one. */
-  private static int usablePort(int preferred) throws IOException {
-    if (preferred > 0) {
-      try (ServerSocket probe = new ServerSocket()) {
-        probe.setReuseAddress(true);
-        probe.bind(new InetSocketAddress(LOOPBACK, preferred));
-        return preferred;
-      } catch (IOException busy) {
-        log.info("S3 port {} is busy, taking another", preferred);
-      }
+    if (cli != null) {
+      return TemporalDevServer.start(cli, dataDir, port);
     }
-    return freePort();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 50, LOOPBACK)) {
-      return socket.getLocalPort();
+    if (choice == TemporalChoice.DEV_SERVER) {
+      throw new IOException("--temporal dev-server: no temporal CLI on the PATH and " + TemporalDevServer.CLI_VARIABLE
+          + " is not set; install it with " + TemporalDevServer.INSTALL_HINT + ", or use --temporal test-server");
     }
+    return JavaTestServer.start(port, choice == TemporalChoice.TEST_SERVER ? "--temporal test-server"
+        : "no temporal CLI on the PATH; install it with " + TemporalDevServer.INSTALL_HINT);
   }
 
   private void createBucket() {
@@ -177,11 +166,27 @@ public final class DevStack implements AutoCloseable {
 
   /** {@code 127.0.0.1:<port>}. */
   public String temporalAddress() {
-    return "127.0.0.1:" + temporalServer.getPort();
+    return temporalServer.address();
   }
 
   public int temporalPort() {
-    return temporalServer.getPort();
+    return temporalServer.port();
+  }
+
+  /** The Temporal server: which one, where, and its Web UI. */
+  public TemporalServer temporal() {
+    return temporalServer;
+  }
+
+  /**
+   * The Web UI's page of a project's workflow, e.g.
+   * {@code http://127.0.0.1:8233/namespaces/default/workflows/bmadflow-project-my-app}, or null
+   * when the server has no UI (the test server).
+   */
+  public String workflowLink(String projectId) {
+    String ui = temporalServer.uiAddress();
+    return ui == null ? null
+        : ui + "/namespaces/" + NAMESPACE + "/workflows/" + io.bmadflow.workflows.ProjectIds.workflowId(projectId);
   }
 
   public URI s3Endpoint() {
@@ -216,7 +221,11 @@ public final class DevStack implements AutoCloseable {
     env.put("AWS_ACCESS_KEY_ID", ACCESS_KEY);
     env.put("AWS_SECRET_ACCESS_KEY", SECRET_KEY);
     env.put("AWS_REGION", REGION);
-    env.put("BMADFLOW_DEV_STACK", "true");
+    if (temporalServer.isTestServer()) {
+      // Marks the Java test server, whose workers need a zero sticky-queue timeout; a worker of
+      // the dev server keeps Temporal's production defaults.
+      env.put("BMADFLOW_DEV_STACK", "true");
+    }
     env.put("BMADFLOW_WORKSPACE_ROOT", dataDir.resolve("workspaces").toString());
     return env;
   }
@@ -224,13 +233,7 @@ public final class DevStack implements AutoCloseable {
   @Override
   public void close() {
     stopQuietly(s3Proxy);
-    temporalServer.shutdownNow();
-    try {
-      temporalServer.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    temporalServices.close();
+    temporalServer.close();
   }
 
   private static void stopQuietly(S3Proxy proxy) {

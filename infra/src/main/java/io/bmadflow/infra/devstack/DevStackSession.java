@@ -61,16 +61,29 @@ public final class DevStackSession implements AutoCloseable {
    */
   public static DevStackSession open(Path dataDir, int temporalPort, int s3Port, Scope metricsScope, Map<String, String> env)
       throws IOException {
+    return open(dataDir, TemporalChoice.TEST_SERVER, temporalPort, s3Port, metricsScope, env);
+  }
+
+  /**
+   * Starts the stack on the Temporal server {@code choice} says and connects to it, with the store
+   * settings {@code env} gives (see the class comment); {@code PATH} and
+   * {@code BMADFLOW_TEMPORAL_CLI} are read from {@code env} too.
+   *
+   * @param metricsScope where the Temporal client reports its metrics, or null
+   */
+  public static DevStackSession open(Path dataDir, TemporalChoice choice, int temporalPort, int s3Port, Scope metricsScope,
+      Map<String, String> env) throws IOException {
     // Checked first, so a malformed key or setting starts no server.
     StoreOptions.fromEnvironment(env);
-    DevStack stack = DevStack.start(dataDir, temporalPort, s3Port);
+    DevStack stack = DevStack.start(dataDir, choice, temporalPort, s3Port, env);
     TemporalConnection temporal = null;
     S3Client s3 = null;
     try {
       Map<String, String> storeEnv = storeEnvironment(env, stack);
       S3Settings settings = S3Settings.fromEnvironment(storeEnv);
       StoreOptions options = StoreOptions.fromEnvironment(storeEnv);
-      temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE, metricsScope);
+      temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE, metricsScope,
+          stack.temporal().isTestServer());
       s3 = settings.newClient();
       return new DevStackSession(stack, temporal, s3, settings, options, storeEnv);
     } catch (RuntimeException e) {

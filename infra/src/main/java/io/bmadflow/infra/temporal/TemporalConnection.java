@@ -76,12 +76,24 @@ public final class TemporalConnection implements AutoCloseable {
    * metrics to {@code metricsScope} (null: no metrics).
    */
   public static TemporalConnection toDevStack(String address, String namespace, Scope metricsScope) {
+    return toDevStack(address, namespace, metricsScope, true);
+  }
+
+  /**
+   * Connects to the embedded dev stack's Temporal server at {@code address}, reporting the SDK's
+   * metrics to {@code metricsScope} (null: no metrics).
+   *
+   * @param testServer whether it is the Java test server ({@link #isDevStack()}: its workers get
+   *     the test-server-only settings); false for the real dev server, whose workers keep
+   *     Temporal's production defaults
+   */
+  public static TemporalConnection toDevStack(String address, String namespace, Scope metricsScope, boolean testServer) {
     return open(
         withMetrics(WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(), metricsScope),
         WorkflowClientOptions.newBuilder().setNamespace(namespace).build(),
         address,
         namespace,
-        true);
+        testServer);
   }
 
   private static WorkflowServiceStubsOptions withMetrics(WorkflowServiceStubsOptions options, Scope metricsScope) {
@@ -169,7 +181,10 @@ public final class TemporalConnection implements AutoCloseable {
     return namespace;
   }
 
-  /** Whether the target is the embedded test server rather than a real cluster. */
+  /**
+   * Whether the target is the embedded Java test server rather than a real server (a cluster or
+   * the dev server): only then do workers get the test-server-only settings.
+   */
   public boolean isDevStack() {
     return devStack;
   }
