@@ -45,6 +45,12 @@ public class DemoCommand implements Callable<Integer> {
   @Option(names = "--data-dir", defaultValue = ".bmadflow", description = "Where S3 data and workspaces live (default: ${DEFAULT-VALUE}).")
   Path dataDir;
 
+  @Option(names = "--temporal", defaultValue = "auto", paramLabel = "auto|dev-server|test-server",
+      converter = WorkerCommand.TemporalChoiceConverter.class,
+      description = "Which Temporal server: the real dev server (`temporal server start-dev`, needs the temporal CLI on the PATH"
+          + " or in $BMADFLOW_TEMPORAL_CLI), the Java test server, or auto: the dev server when the CLI is found (default: ${DEFAULT-VALUE}).")
+  io.bmadflow.infra.devstack.TemporalChoice temporalServer;
+
   @Option(names = "--agent-step-ms", defaultValue = "250", description = "How long each built-in agent step works, in ms (default: ${DEFAULT-VALUE}).")
   long agentStepMs;
 
@@ -57,9 +63,10 @@ public class DemoCommand implements Callable<Integer> {
     WorkerCommand.requireRange(spec, "--kill-after-steps", killAfterSteps, 1, 1000, "steps");
     PrintWriter out = spec.commandLine().getOut();
     long demoStart = System.nanoTime();
-    try (DevStackSession session = DevStackSession.open(dataDir, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT, null,
+    try (DevStackSession session = DevStackSession.open(dataDir, temporalServer, DevStack.DEFAULT_TEMPORAL_PORT, DevStack.DEFAULT_S3_PORT, null,
         parent.services().env())) {
       DevStack stack = session.stack();
+      out.println(stack.temporal().describe());
       TemporalConnection temporal = session.temporal();
       S3CheckpointStore store = session.store();
       out.printf("dev stack: Temporal %s, S3 %s (data in %s)%n", stack.temporalAddress(), stack.s3Endpoint(), stack.dataDir());
@@ -73,6 +80,9 @@ public class DemoCommand implements Callable<Integer> {
         BmadflowClient client = new BmadflowClient(temporal.client(), store);
         String runId = client.start(projectId, definition.definition(), null);
         out.printf("started project %s (definition %s, run %s) on worker-1%n", projectId, definition.definition().id(), runId);
+        if (stack.workflowLink(projectId) != null) {
+          out.printf("Web UI: %s%n", stack.workflowLink(projectId));
+        }
         out.flush();
 
         ProjectSnapshot atKill = awaitState(client, projectId, s -> s.stepsCompleted() >= killAfterSteps, Duration.ofSeconds(60));
@@ -120,6 +130,9 @@ public class DemoCommand implements Callable<Integer> {
         out.printf("%nrecovery readiness: score %.1f / 100 with %d recovery points, %s (`bmadflow readiness --project %s`)%n",
             readiness.score(), readiness.recoveryPoints(), readiness.drillsRun() == 0 ? "no drills yet"
                 : readiness.drillsPassed() + " of " + readiness.drillsRun() + " drills passed", projectId);
+        if (stack.workflowLink(projectId) != null) {
+          out.printf("inspect it in the Web UI: %s%n", stack.workflowLink(projectId));
+        }
         out.printf("demo finished in %.1f s%n", (System.nanoTime() - demoStart) / 1e9);
         out.flush();
         return allVerified ? BmadflowCommand.OK : BmadflowCommand.FAILED;

@@ -19,13 +19,19 @@ import picocli.CommandLine.Spec;
 @Command(
     name = "dev",
     mixinStandardHelpOptions = true,
-    description = "Starts the embedded dev stack (Temporal test server, S3Proxy) and a worker, on 127.0.0.1, until Ctrl-C.")
+    description = "Starts the embedded dev stack (the Temporal dev server or test server, S3Proxy) and a worker, on 127.0.0.1, until Ctrl-C.")
 public class DevCommand implements Callable<Integer> {
   @ParentCommand BmadflowCommand parent;
   @Spec CommandSpec spec;
 
   @Option(names = "--data-dir", defaultValue = ".bmadflow", description = "Where S3 data and workspaces live (default: ${DEFAULT-VALUE}).")
   Path dataDir;
+
+  @Option(names = "--temporal", defaultValue = "auto", paramLabel = "auto|dev-server|test-server",
+      converter = WorkerCommand.TemporalChoiceConverter.class,
+      description = "Which Temporal server: the real dev server (`temporal server start-dev`, needs the temporal CLI on the PATH"
+          + " or in $BMADFLOW_TEMPORAL_CLI), the Java test server, or auto: the dev server when the CLI is found (default: ${DEFAULT-VALUE}).")
+  io.bmadflow.infra.devstack.TemporalChoice temporalServer;
 
   @Option(names = "--temporal-port", defaultValue = "" + DevStack.DEFAULT_TEMPORAL_PORT, description = "Preferred Temporal port (default: ${DEFAULT-VALUE}; another is taken when busy).")
   int temporalPort;
@@ -52,7 +58,7 @@ public class DevCommand implements Callable<Integer> {
     BmadflowWorker worker;
     try {
       // The store honours the same settings as `bmadflow worker` (encryption key, compression, retention, prefix).
-      session = DevStackSession.open(dataDir, temporalPort, s3Port, metrics == null ? null : metrics.temporalScope(),
+      session = DevStackSession.open(dataDir, temporalServer, temporalPort, s3Port, metrics == null ? null : metrics.temporalScope(),
           parent.services().env());
     } catch (java.io.IOException | RuntimeException e) {
       if (metrics != null) {
@@ -73,8 +79,13 @@ public class DevCommand implements Callable<Integer> {
       throw e;
     }
     PrintWriter out = spec.commandLine().getOut();
+    out.println(stack.temporal().describe());
     out.printf("bmadflow dev stack is up (data in %s)%n", stack.dataDir());
     out.printf("  Temporal  %s  namespace %s%n", stack.temporalAddress(), DevStack.NAMESPACE);
+    if (stack.temporal().uiAddress() != null) {
+      out.printf("  Web UI    %s%n", stack.temporal().uiAddress());
+      out.printf("  projects  %s%n", stack.workflowLink("PROJECT").replace("PROJECT", "<project-id>"));
+    }
     out.printf("  S3        %s  bucket %s%n", stack.s3Endpoint(), DevStack.BUCKET);
     out.printf("  worker    %s%n", worker.name());
     out.printf("  metrics   %s%n", metrics == null ? "off" : metrics.describe());

@@ -166,4 +166,17 @@ public class WorkerCommand implements Callable<Integer> {
       cleaned.countDown();
     }
   }
+
+  /** Parses {@code --temporal auto|dev-server|test-server}; a bad value is a usage error naming the choices. */
+  public static final class TemporalChoiceConverter
+      implements picocli.CommandLine.ITypeConverter<io.bmadflow.infra.devstack.TemporalChoice> {
+    @Override
+    public io.bmadflow.infra.devstack.TemporalChoice convert(String value) {
+      try {
+        return io.bmadflow.infra.devstack.TemporalChoice.fromWire(value);
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
 }

@@ -29,7 +29,7 @@ class DevCommandTest {
     Process process = new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "dev", "--data-dir", dataDir.toString(), "--temporal-port", "0", "--s3-port", "0")
+        Main.class.getName(), "dev", "--temporal", "test-server", "--data-dir", dataDir.toString(), "--temporal-port", "0", "--s3-port", "0")
         .redirectError(dataDir.resolve("dev.err").toFile())
         .start();
     Map<String, String> env = new LinkedHashMap<>();

@@ -46,7 +46,7 @@ class DevStoreSettingsTest {
     ProcessBuilder builder = new ProcessBuilder(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "dev", "--data-dir", dataDir.toString(), "--temporal-port", "0", "--s3-port", "0")
+        Main.class.getName(), "dev", "--temporal", "test-server", "--data-dir", dataDir.toString(), "--temporal-port", "0", "--s3-port", "0")
         .redirectError(dataDir.resolve("dev.err").toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("BMADFLOW_") || k.startsWith("TEMPORAL_"));
     builder.environment().put("BMADFLOW_ENCRYPTION_KEY", key);

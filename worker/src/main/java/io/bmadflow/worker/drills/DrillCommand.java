@@ -62,6 +62,13 @@ public class DrillCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "Where the drill stack keeps its data (default: a temp dir, deleted after).")
   Path dataDir;
 
+  @Option(names = "--temporal", defaultValue = "auto", paramLabel = "auto|dev-server|test-server",
+      converter = WorkerCommand.TemporalChoiceConverter.class,
+      description = "Which Temporal server the drill stack runs: the real dev server (needs the temporal CLI on the PATH or in"
+          + " $BMADFLOW_TEMPORAL_CLI; a lost cluster deletes its database), the Java test server, or auto: the dev server when"
+          + " the CLI is found (default: ${DEFAULT-VALUE}).")
+  io.bmadflow.infra.devstack.TemporalChoice temporalServer;
+
   @Option(names = "--agent-step-ms", defaultValue = "20", description = "How long each built-in agent step works (default: ${DEFAULT-VALUE}).")
   long agentStepMs;
 
@@ -108,11 +115,12 @@ public class DrillCommand implements Callable<Integer> {
         ? parent.services().store() : null;
     BmadflowMetrics metrics = everyMinutes == null ? null : BmadflowMetrics.fromEnvironment(env, metricsBind, true);
     PrintWriter out = spec.commandLine().getOut();
-    out.printf("drills: %s, %d run(s) each, seed %d, recovery %s, data in %s%n",
-        scenarios.stream().map(DrillScenario::wire).toList(), runs, theSeed, noRecovery ? "DISABLED" : "on", dir);
-    out.flush();
     try (DrillRunner runner = DrillRunner.start(new DrillRunner.Options(dir, project, agentStepMs, !noRecovery,
-        Duration.ofSeconds(timeoutSeconds), theSeed), reports, metrics, env)) {
+        Duration.ofSeconds(timeoutSeconds), theSeed, temporalServer), reports, metrics, env)) {
+      out.println(runner.temporalDescription());
+      out.printf("drills: %s, %d run(s) each, seed %d, recovery %s, data in %s%n",
+          scenarios.stream().map(DrillScenario::wire).toList(), runs, theSeed, noRecovery ? "DISABLED" : "on", dir);
+      out.flush();
       if (everyMinutes != null) {
         return schedule(runner, scenarios, metrics, out);
       }

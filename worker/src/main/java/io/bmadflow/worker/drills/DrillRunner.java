@@ -13,6 +13,7 @@ import io.bmadflow.infra.config.S3Settings;
 import io.bmadflow.infra.definition.DefinitionLoader;
 import io.bmadflow.infra.devstack.DevStack;
 import io.bmadflow.infra.devstack.DevStackSession;
+import io.bmadflow.infra.devstack.TemporalChoice;
 import io.bmadflow.infra.faults.FaultProxy;
 import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
@@ -74,8 +75,20 @@ public final class DrillRunner implements AutoCloseable {
    * @param recovery whether the drill recovers; off, every drill must fail (a check of the drills)
    * @param finishTimeout how long a recovered project may take to finish
    * @param seed the random seed of fault kinds and timings
+   * @param temporal which Temporal server the drill stack runs (the test server by default); on
+   *     the dev server a lost cluster stops it and deletes its database
    */
-  public record Options(Path dataDir, String projectPrefix, long agentStepMs, boolean recovery, Duration finishTimeout, long seed) {}
+  public record Options(Path dataDir, String projectPrefix, long agentStepMs, boolean recovery, Duration finishTimeout, long seed,
+      TemporalChoice temporal) {
+    public Options {
+      temporal = temporal == null ? TemporalChoice.TEST_SERVER : temporal;
+    }
+
+    /** On the Java test server. */
+    public Options(Path dataDir, String projectPrefix, long agentStepMs, boolean recovery, Duration finishTimeout, long seed) {
+      this(dataDir, projectPrefix, agentStepMs, recovery, finishTimeout, seed, TemporalChoice.TEST_SERVER);
+    }
+  }
 
   private final Options options;
   private final DevStackSession session;
@@ -99,7 +112,8 @@ public final class DrillRunner implements AutoCloseable {
     this.session = session;
     this.temporalProxy = temporalProxy;
     this.s3Proxy = s3Proxy;
-    this.workerTemporal = TemporalConnection.toDevStack(temporalProxy.address(), DevStack.NAMESPACE);
+    this.workerTemporal = TemporalConnection.toDevStack(temporalProxy.address(), DevStack.NAMESPACE, null,
+        session.stack().temporal().isTestServer());
     S3Settings direct = session.stack().s3Settings();
     S3Settings proxied = new S3Settings(s3Proxy.endpoint(), direct.bucket(), direct.prefix(), direct.region(), direct.credentials());
     this.workerS3 = proxied.newClient();
@@ -132,7 +146,7 @@ public final class DrillRunner implements AutoCloseable {
       throws IOException {
     Map<String, String> storeEnv = new java.util.HashMap<>(env);
     storeEnv.keySet().removeAll(List.of("BMADFLOW_S3_PREFIX", "BMADFLOW_S3_SSE", "BMADFLOW_S3_SSE_KMS_KEY_ID"));
-    DevStackSession session = DevStackSession.open(options.dataDir().resolve("stack"), 0, 0, null, storeEnv);
+    DevStackSession session = DevStackSession.open(options.dataDir().resolve("stack"), options.temporal(), 0, 0, null, storeEnv);
     FaultProxy temporal = null;
     FaultProxy s3 = null;
     try {
@@ -163,6 +177,11 @@ public final class DrillRunner implements AutoCloseable {
   /** Where this runner stores its drill reports. */
   public CheckpointStore reports() {
     return reports;
+  }
+
+  /** Which Temporal server the drill stack runs, and where (the first line `bmadflow drill` prints). */
+  public String temporalDescription() {
+    return session.stack().temporal().describe();
   }
 
   /** The drill stack's Temporal client (direct, not through the proxies). */
@@ -381,8 +400,22 @@ public final class DrillRunner implements AutoCloseable {
     }
   }
 
-  /** The workflow's state is lost: its run is terminated (a corrupted or deleted history). */
+  /**
+   * The workflow's state is lost. On the test server its run is terminated (a corrupted or deleted
+   * history); on the dev server the cluster is lost for real: the server is stopped, its database
+   * deleted, and it starts again empty on the same port.
+   */
   private void lose(Drill d) {
+    if (!session.stack().temporal().isTestServer()) {
+      try {
+        session.stack().temporal().loseAllHistory();
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("drill " + d.runId + ": the dev server could not be restarted after deleting"
+            + " its history: " + e.getMessage(), e);
+      }
+      d.fault("the Temporal dev server's database deleted and the server restarted empty (the cluster lost)");
+      return;
+    }
     session.temporal().client().newUntypedWorkflowStub(ProjectIds.workflowId(d.project))
         .terminate("drill " + d.runId + ": the workflow's state is lost");
     d.fault("the project's workflow run terminated (its state lost)");
