@@ -20,7 +20,7 @@ import java.util.function.Predicate;
 import picocli.CommandLine;
 import software.amazon.awssdk.services.s3.S3Client;
 
-/** A dev stack on free loopback ports with a client, for one test class. */
+/** A dev stack (the Java test server, or the dev server through {@link DevServerFixture}) on free loopback ports with a client, for one test class. */
 final class StackFixture implements AutoCloseable {
   final DevStackSession session;
   final DevStack stack;
@@ -37,7 +37,12 @@ final class StackFixture implements AutoCloseable {
   final Path allowedWorkspaces;
 
   StackFixture(Path dataDir) throws IOException {
-    session = DevStackSession.open(dataDir, 0, 0, null);
+    this(DevStackSession.open(dataDir, 0, 0, null));
+  }
+
+  /** Over a session already open (the dev server's: see {@link DevServerFixture}). */
+  StackFixture(DevStackSession opened) {
+    session = opened;
     stack = session.stack();
     temporal = session.temporal();
     s3 = session.s3();

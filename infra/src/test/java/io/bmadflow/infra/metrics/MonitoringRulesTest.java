@@ -10,7 +10,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * rules and their unit tests pass, every alert is documented and tested, and the Grafana dashboard
  * is JSON whose queries are PromQL over bmadflow's metrics only.
  *
- * <p>Needs {@code promtool} on the PATH (Debian's {@code prometheus} package); without it the test
- * fails rather than skips, so a build that passes has really checked the rules. Paths are relative
+ * <p>Needs {@code promtool} on the PATH (Debian's {@code prometheus} package); without it the
+ * tests that run it are skipped with one line saying how to get it, except under {@code CI=true},
+ * where they fail, so a CI build that passes has really checked the rules. Paths are relative
  * to this module's directory, the working directory of Maven's test run.
  */
 class MonitoringRulesTest {
@@ -255,12 +255,8 @@ class MonitoringRulesTest {
 
   /** Runs promtool with the arguments, asserting it exits 0 and printing its output when it does not. */
   private static String promtool(String... args) throws IOException, InterruptedException {
-    Path promtool = onPath("promtool");
-    if (promtool == null) {
-      fail("promtool is not on the PATH, so the Prometheus alerting rules cannot be checked. Install Debian's "
-          + "prometheus package, which provides it: apt-get install -y prometheus "
-          + "(.ci/run installs it with --no-install-recommends and keeps its service from starting)");
-    }
+    Path promtool = io.bmadflow.workflows.testing.RequiredTool.onPath("promtool", "apt-get install prometheus"
+        + " (.ci/run installs it with --no-install-recommends and keeps its service from starting)");
     List<String> command = new ArrayList<>();
     command.add(promtool.toString());
     command.addAll(List.of(args));
@@ -281,23 +277,6 @@ class MonitoringRulesTest {
     assertEquals(0, process.exitValue(),
         () -> String.join(" ", command) + " exited " + process.exitValue() + ":\n" + output);
     return output;
-  }
-
-  private static Path onPath(String executable) {
-    String path = System.getenv("PATH");
-    if (path == null) {
-      return null;
-    }
-    for (String dir : path.split(File.pathSeparator)) {
-      if (dir.isEmpty()) {
-        continue;
-      }
-      Path candidate = Path.of(dir, executable);
-      if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-        return candidate;
-      }
-    }
-    return null;
   }
 
   /**
