@@ -338,7 +338,10 @@ public final class TemporalDevServer implements TemporalServer {
     if (!p.isAlive()) {
       return;
     }
+    // A launcher (a pyenv or asdf shim) may run the server as its own child: stop those too.
+    List<ProcessHandle> descendants = p.descendants().toList();
     p.destroy();
+    descendants.forEach(ProcessHandle::destroy);
     try {
       if (!p.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
         log.warn("the Temporal dev server (pid {}) did not stop within {} s of SIGTERM; killing it", p.pid(), STOP_GRACE.toSeconds());
@@ -348,6 +351,8 @@ public final class TemporalDevServer implements TemporalServer {
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
+    } finally {
+      descendants.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
     }
   }
 
