@@ -4,7 +4,9 @@
 It starts ``ProjectWorkflow`` by its type name with a plain JSON request, polls the ``state``
 query until some steps are done, pauses the project (``pause`` signal), asks for a manual
 checkpoint (``requestCheckpoint`` signal), waits until ``state.checkpoints`` shows it committed,
-resumes the project (``resume`` signal), waits for the result and prints a JSON summary on stdout.
+logs a decision (``addDecision`` update), checks that two bad updates are refused (an unknown
+checkpoint kind, a risk probability out of range), resumes the project (``resume`` signal), waits
+for the result and prints a JSON summary on stdout.
 Nothing here uses bmadflow's Java classes: every payload is a dict through temporalio's default
 JSON converter, shaped as docs/workflow-contract.md describes.
 
@@ -26,7 +28,7 @@ import sys
 import time
 
 try:
-    from temporalio.client import Client, WorkflowFailureError
+    from temporalio.client import Client, WorkflowFailureError, WorkflowUpdateFailedError
     from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 except ImportError:  # pragma: no cover - reported to the caller
     print("sdk_client.py: the Python package temporalio is missing; pip install temporalio", file=sys.stderr)
@@ -86,6 +88,15 @@ async def poll(handle, what, until, deadline):
     raise ContractError(f"timed out waiting for {what}; last state query answered {json.dumps(last)[:300]}")
 
 
+async def refusal(handle, update, argument):
+    """Sends an update the contract says is refused; returns the refusal's message."""
+    try:
+        answer = await handle.execute_update(update, argument)
+    except WorkflowUpdateFailedError as e:
+        return e.cause.message if e.cause is not None else str(e)
+    raise ContractError(f"update {update} accepted {json.dumps(argument)} (answered {json.dumps(answer)}); it must be refused")
+
+
 def manual_checkpoints(state):
     return [c for c in state.get("checkpoints") or [] if c.get("type") == "manual"]
 
@@ -118,6 +129,13 @@ async def run(args):
     committed = await poll(handle, "the manual checkpoint to be committed",
                            lambda s: len(manual_checkpoints(s)) > before, deadline)
     checkpoint = manual_checkpoints(committed)[before]
+    decision_id = await handle.execute_update("addDecision", {"title": "Keep the contract SDK-neutral",
+                                                              "rationale": "a Python client drives the project",
+                                                              "madeBy": "sdk_client.py", "critical": False})
+    refused = {
+        "createCheckpoint": await refusal(handle, "createCheckpoint", {"kind": "weekly", "reason": "no such kind"}),
+        "reportRisk": await refusal(handle, "reportRisk", {"title": "out of range", "probability": 9, "impact": 1}),
+    }
     await handle.signal("resume", "sdk_client.py: checkpoint committed")
     progress = await handle.query("progress")
     current_step = await handle.query("currentStep")
@@ -138,6 +156,8 @@ async def run(args):
         "progressAtCheckpoint": progress,
         "currentStepAtCheckpoint": current_step,
         "manualCheckpoint": checkpoint,
+        "decisionId": decision_id,
+        "refusedUpdates": refused,
         "finalPhase": final.get("phase"),
         "stepsCompleted": final.get("stepsCompleted"),
         "stepsPlanned": final.get("stepsPlanned"),

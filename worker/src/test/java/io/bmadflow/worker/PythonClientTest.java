@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The workflow contract from a second SDK: {@code src/test/python/sdk_client.py} (Temporal's
  * Python SDK, plain JSON payloads) starts {@code ProjectWorkflow} by type name on a real Temporal
  * dev server served by an in-process bmadflow worker, queries its state, pauses it, signals a
- * manual checkpoint and resumes it; the Java client then reads the same project.
+ * manual checkpoint, logs a decision, sees two bad updates refused and resumes it; the Java client
+ * then reads the same project.
  *
  * <p>Needs the {@code temporal} CLI and the {@code temporalio} Python package; without them the
  * class is skipped, except under {@code CI=true}, where it fails.
@@ -132,6 +133,11 @@ class PythonClientTest {
     assertEquals("milestone", manual.path("trigger").asText(), run.out());
     assertEquals("high", manual.path("priority").asText(), run.out());
     String checkpointId = manual.path("checkpointId").asText();
+    String decisionId = summary.path("decisionId").asText();
+    String kindRefusal = summary.path("refusedUpdates").path("createCheckpoint").asText();
+    assertTrue(kindRefusal.contains("a manual checkpoint's kind is user, experiment, milestone or emergency"), run.out());
+    String riskRefusal = summary.path("refusedUpdates").path("reportRisk").asText();
+    assertTrue(riskRefusal.contains("risk probability and impact are 1 to 5, got 9 and 1"), run.out());
 
     // The same project through the Java client: the one the Python SDK started, complete, with the checkpoint.
     var info = devServerClient.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
@@ -147,6 +153,11 @@ class PythonClientTest {
     ProjectSnapshot end = client.awaitResult(projectId, Duration.ofSeconds(30)).finalState();
     assertEquals(ProjectSnapshot.COMPLETE, end.phase());
     assertEquals(end.stepsPlanned(), end.stepsCompleted());
+    var decision = end.decisions().stream().filter(d -> d.id().equals(decisionId)).findFirst()
+        .orElseThrow(() -> new AssertionError("decision " + decisionId + " is not in the final state " + end.decisions()));
+    assertEquals("Keep the contract SDK-neutral", decision.title());
+    assertEquals("sdk_client.py", decision.madeBy());
+    assertTrue(end.risks().stream().noneMatch(r -> r.title().equals("out of range")), "the refused risk left no trace");
     CheckpointRef ref = end.checkpoints().stream().filter(c -> c.checkpointId().equals(checkpointId)).findFirst()
         .orElseThrow(() -> new AssertionError("checkpoint " + checkpointId + " is not in the final state " + end.checkpoints()));
     assertTrue(ref.verified(), "the manual checkpoint verified after its commit");
