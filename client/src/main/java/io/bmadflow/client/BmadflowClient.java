@@ -421,6 +421,290 @@ public final class BmadflowClient {
     }
   }
 
+  // ---- listing -------------------------------------------------------------------------------
+
+  /** How many projects {@link #list} returns unless told otherwise. */
+  public static final int LIST_DEFAULT_LIMIT = 100;
+  /** The most projects one {@link #list} call returns. */
+  public static final int LIST_MAX_LIMIT = 10_000;
+  /** The values bmadflow writes to {@code BmadflowStatus}, which {@link #list} filters by. */
+  public static final List<String> LIST_STATUSES = List.of("running", "paused", "waiting-for-operator", "complete");
+  /** The values bmadflow writes to {@code BmadflowPhase}, in a project's order, which {@link #list} filters by. */
+  public static final List<String> LIST_PHASES = listPhases();
+  private static final String PROJECT_WORKFLOW_TYPE = "ProjectWorkflow";
+  private static final int LIST_PAGE_SIZE = 1000;
+  private static final long LIST_DEADLINE_SECONDS = 30;
+
+  private static List<String> listPhases() {
+    List<String> phases = new java.util.ArrayList<>();
+    phases.add("not-started");
+    for (io.bmadflow.workflows.definition.Phase phase : io.bmadflow.workflows.definition.Phase.values()) {
+      phases.add(phase.wire());
+    }
+    phases.add(ProjectSnapshot.COMPLETE);
+    return List.copyOf(phases);
+  }
+
+  /**
+   * Lists projects from Temporal's visibility: one row per project, its latest run, newest start
+   * first, read from the search attributes bmadflow sets (no worker needs to answer).
+   *
+   * <p>Filters match what the latest run shows: a project whose older run matched but whose latest
+   * does not is left out. Pages through the server's results; at most {@code 10 * limit + 1000}
+   * runs are read, so a namespace with many resets of the same projects may list fewer than it
+   * holds ({@link ProjectSummary.Listing#truncated} is then set). Visibility is eventually
+   * consistent: a change a moment old may not show yet.
+   *
+   * @param status a {@code BmadflowStatus} value from {@link #LIST_STATUSES}, or null for any
+   * @param phase a {@code BmadflowPhase} value from {@link #LIST_PHASES}, or null for any
+   * @param limit how many projects at most, 1 to {@link #LIST_MAX_LIMIT}
+   * @throws IllegalArgumentException for a status, phase or limit outside those values
+   * @throws BmadflowException when Temporal cannot be reached, has no visibility queries, or the
+   *     namespace lacks bmadflow's search attributes (the message says how to register them)
+   */
+  public ProjectSummary.Listing list(String status, String phase, int limit) {
+    String problem = listProblem(status, phase, limit);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+    String namespace = temporal.getOptions().getNamespace();
+    requireSearchAttributes(namespace);
+    String query = listQuery(status, phase);
+    boolean filtered = status != null || phase != null;
+    long maxRuns = 10L * limit + LIST_PAGE_SIZE;
+    long scanned = 0;
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    List<ProjectSummary> accepted = new java.util.ArrayList<>();
+    boolean truncated = false;
+    com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+    pages:
+    do {
+      io.temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse page;
+      try {
+        page = temporal.getWorkflowServiceStubs().blockingStub()
+            .withDeadlineAfter(LIST_DEADLINE_SECONDS, TimeUnit.SECONDS)
+            .listWorkflowExecutions(io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest.newBuilder()
+                .setNamespace(namespace)
+                .setQuery(query)
+                .setPageSize((int) Math.min(LIST_PAGE_SIZE, limit + 1L))
+                .setNextPageToken(token)
+                .build());
+      } catch (StatusRuntimeException e) {
+        throw listFailure(namespace, query, e);
+      }
+      for (var info : page.getExecutionsList()) {
+        if (++scanned > maxRuns) {
+          truncated = true;
+          break pages;
+        }
+        String workflowId = info.getExecution().getWorkflowId();
+        // The server lists open runs first, then by close time, newest first: a project's first
+        // row is its latest run. A filtered row is checked against the latest run all the same.
+        if (!seen.add(workflowId)) {
+          continue;
+        }
+        if (filtered && !isLatestRun(namespace, query, info.getExecution())) {
+          continue;
+        }
+        if (accepted.size() == limit) {
+          truncated = true;
+          break pages;
+        }
+        accepted.add(summary(info));
+      }
+      token = page.getNextPageToken();
+    } while (!token.isEmpty());
+    accepted.sort(java.util.Comparator.comparing(ProjectSummary::startTime).reversed());
+    return new ProjectSummary.Listing(accepted, truncated);
+  }
+
+  /**
+   * What is wrong with {@link #list}'s arguments, naming the accepted values, or null when they
+   * are fine.
+   */
+  public static String listProblem(String status, String phase, int limit) {
+    if (status != null && !LIST_STATUSES.contains(status)) {
+      return "status '" + status + "' is not one bmadflow writes; use one of " + String.join(", ", LIST_STATUSES);
+    }
+    if (phase != null && !LIST_PHASES.contains(phase)) {
+      return "phase '" + phase + "' is not a phase name; use one of " + String.join(", ", LIST_PHASES);
+    }
+    if (limit < 1 || limit > LIST_MAX_LIMIT) {
+      return "limit " + limit + " is out of range; use 1 to " + LIST_MAX_LIMIT;
+    }
+    return null;
+  }
+
+  /**
+   * The visibility query {@link #list} sends: project workflows, without the runs that continued
+   * as new (never a project's latest), filtered by the given values, each quoted and escaped.
+   */
+  static String listQuery(String status, String phase) {
+    StringBuilder query = new StringBuilder("WorkflowType = ").append(quoted(PROJECT_WORKFLOW_TYPE))
+        .append(" AND ExecutionStatus != ").append(quoted("ContinuedAsNew"));
+    if (status != null) {
+      query.append(" AND ").append(io.bmadflow.workflows.SearchAttributes.STATUS.getName()).append(" = ").append(quoted(status));
+    }
+    if (phase != null) {
+      query.append(" AND ").append(io.bmadflow.workflows.SearchAttributes.PHASE.getName()).append(" = ").append(quoted(phase));
+    }
+    return query.toString();
+  }
+
+  /** A string literal of Temporal's visibility query language: double quotes, backslash escapes. */
+  static String quoted(String value) {
+    StringBuilder out = new StringBuilder("\"");
+    for (char c : value.toCharArray()) {
+      if (c == '"' || c == '\\') {
+        out.append('\\');
+      }
+      if (c < 0x20) {
+        throw new IllegalArgumentException("a visibility query value may not hold control characters; remove them");
+      }
+      out.append(c);
+    }
+    return out.append('"').toString();
+  }
+
+  /** Whether the run is the workflow's latest (a reset or a restart made none newer). */
+  private boolean isLatestRun(String namespace, String query, WorkflowExecution execution) {
+    try {
+      String latest = temporal.getWorkflowServiceStubs().blockingStub()
+          .withDeadlineAfter(LIST_DEADLINE_SECONDS, TimeUnit.SECONDS)
+          .describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
+              .setNamespace(namespace)
+              .setExecution(WorkflowExecution.newBuilder().setWorkflowId(execution.getWorkflowId()))
+              .build())
+          .getWorkflowExecutionInfo().getExecution().getRunId();
+      return latest.equals(execution.getRunId());
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return false;
+      }
+      throw listFailure(namespace, query, e);
+    }
+  }
+
+  private static ProjectSummary summary(io.temporal.api.workflow.v1.WorkflowExecutionInfo info) {
+    var fields = info.getSearchAttributes().getIndexedFieldsMap();
+    String projectId = keyword(fields, io.bmadflow.workflows.SearchAttributes.PROJECT.getName());
+    var start = info.getStartTime();
+    return new ProjectSummary(
+        projectId != null ? projectId : info.getExecution().getWorkflowId(),
+        info.getExecution().getWorkflowId(),
+        info.getExecution().getRunId(),
+        workflowStatusName(info.getStatus()),
+        keyword(fields, io.bmadflow.workflows.SearchAttributes.STATUS.getName()),
+        keyword(fields, io.bmadflow.workflows.SearchAttributes.PHASE.getName()),
+        keyword(fields, io.bmadflow.workflows.SearchAttributes.STEP.getName()),
+        keyword(fields, io.bmadflow.workflows.SearchAttributes.LAST_CHECKPOINT.getName()),
+        java.time.Instant.ofEpochSecond(start.getSeconds(), start.getNanos()).toString());
+  }
+
+  /** Temporal's CamelCase word for a run's status, as its CLI and Web UI show it: Running, ContinuedAsNew. */
+  private static String workflowStatusName(WorkflowExecutionStatus status) {
+    String[] words = status.name().replace("WORKFLOW_EXECUTION_STATUS_", "").split("_");
+    StringBuilder out = new StringBuilder();
+    for (String word : words) {
+      out.append(word.charAt(0)).append(word.substring(1).toLowerCase(java.util.Locale.ROOT));
+    }
+    return out.toString();
+  }
+
+  /** A string search attribute's value; null when absent or not a string (the bucket of visibility is not trusted either). */
+  private static String keyword(Map<String, io.temporal.api.common.v1.Payload> fields, String name) {
+    var payload = fields.get(name);
+    if (payload == null) {
+      return null;
+    }
+    try {
+      Object value = io.temporal.common.converter.DefaultDataConverter.STANDARD_INSTANCE
+          .fromPayload(payload, Object.class, Object.class);
+      if (value instanceof List<?> list && list.size() == 1) {
+        value = list.get(0);
+      }
+      return value instanceof String s ? s : null;
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Fails unless the namespace has bmadflow's search attributes with their types, naming the
+   * missing ones and the commands that register them. A server that does not let this client
+   * list them (Temporal Cloud's operator API) is not checked: its query errors say the same.
+   */
+  private void requireSearchAttributes(String namespace) {
+    Map<String, io.temporal.api.enums.v1.IndexedValueType> known;
+    var operator = io.temporal.serviceclient.OperatorServiceStubs.newServiceStubs(
+        io.temporal.serviceclient.OperatorServiceStubsOptions.newBuilder()
+            .setChannel(temporal.getWorkflowServiceStubs().getRawChannel())
+            .validateAndBuildWithDefaults());
+    try {
+      known = operator.blockingStub().withDeadlineAfter(LIST_DEADLINE_SECONDS, TimeUnit.SECONDS)
+          .listSearchAttributes(io.temporal.api.operatorservice.v1.ListSearchAttributesRequest.newBuilder()
+              .setNamespace(namespace).build())
+          .getCustomAttributesMap();
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() == Status.Code.UNAVAILABLE || e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED) {
+        throw listFailure(namespace, null, e);
+      }
+      return;
+    } finally {
+      operator.shutdown();
+    }
+    List<String> missing = new java.util.ArrayList<>();
+    for (var key : io.bmadflow.workflows.SearchAttributes.ALL) {
+      if (known.get(key.getName()) != key.getValueType()) {
+        missing.add(key.getName() + (known.containsKey(key.getName())
+            ? " (registered as " + known.get(key.getName()).name().replace("INDEXED_VALUE_TYPE_", "") + ")" : ""));
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new BmadflowException("cannot list projects: namespace " + namespace + " lacks bmadflow's search attributes "
+          + String.join(", ", missing) + "; " + registerAdvice(namespace));
+    }
+  }
+
+  /**
+   * How to register bmadflow's search attributes in a namespace: one command per attribute (the
+   * CLI's {@code create} gives every name the one {@code --type}).
+   */
+  static String registerAdvice(String namespace) {
+    StringBuilder advice = new StringBuilder("register them with ");
+    String sep = "";
+    for (var key : io.bmadflow.workflows.SearchAttributes.ALL) {
+      String type = switch (key.getValueType()) {
+        case INDEXED_VALUE_TYPE_TEXT -> "Text";
+        case INDEXED_VALUE_TYPE_KEYWORD -> "Keyword";
+        default -> key.getValueType().name();
+      };
+      advice.append(sep).append("`temporal operator search-attribute create --namespace ").append(namespace)
+          .append(" --name ").append(key.getName()).append(" --type ").append(type).append('`');
+      sep = ", ";
+    }
+    return advice.append(" (or start `bmadflow worker`, which registers them where the server allows; on Temporal Cloud"
+        + " add them in the namespace's settings); runs started before that carry none and are not listed").toString();
+  }
+
+  private BmadflowException listFailure(String namespace, String query, StatusRuntimeException e) {
+    Status.Code code = e.getStatus().getCode();
+    String description = e.getStatus().getDescription() != null ? ": " + e.getStatus().getDescription() : "";
+    String target = temporal.getWorkflowServiceStubs().getOptions().getTarget();
+    String why = switch (code) {
+      case UNAVAILABLE, DEADLINE_EXCEEDED -> "Temporal at " + target + " cannot be reached (" + code + description
+          + "); check TEMPORAL_ADDRESS and that the server is running, then retry";
+      case UNIMPLEMENTED -> "Temporal at " + target + " has no visibility queries (" + code + description
+          + "); the dev stack's Java test server has none: list against a server with visibility, such as"
+          + " `temporal server start-dev` or a cluster with advanced visibility";
+      case INVALID_ARGUMENT -> "Temporal at " + target + " refused the visibility query " + query + " (" + code + description
+          + "); the server needs advanced visibility (SQL 8+, Elasticsearch, `temporal server start-dev`) and namespace "
+          + namespace + " needs bmadflow's search attributes: " + registerAdvice(namespace);
+      default -> "Temporal at " + target + " failed the visibility query in namespace " + namespace + " (" + code + description + ")";
+    };
+    return new BmadflowException("cannot list projects: " + why, e);
+  }
+
   /** The checkpoint's metadata (for a reset's Temporal coordinates). */
   public io.bmadflow.infra.checkpoint.CheckpointMetadata checkpointMetadata(String projectId, String checkpointId) {
     return store.metadata(ProjectIds.requireValid(projectId), CheckpointIds.requireValid(checkpointId));

@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
     subcommands = {
       StartCommand.class,
       StatusCommand.class,
+      ListCommand.class,
       CheckpointCommand.class,
       OperatorCommands.Gate.class,
       OperatorCommands.DecisionCommand.class,

@@ -1,0 +1,72 @@
+package io.bmadflow.client.cli;
+
+import io.bmadflow.client.BmadflowClient;
+import io.bmadflow.client.ProjectSummary;
+import io.bmadflow.infra.json.PackageJson;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bmadflow list}: the projects Temporal's visibility knows, one row per project (its
+ * latest run), from the search attributes bmadflow sets; no worker needs to answer.
+ */
+@Command(name = "list", mixinStandardHelpOptions = true,
+    description = "Lists projects from Temporal's visibility (their latest runs, newest first).")
+public class ListCommand implements Callable<Integer> {
+  @ParentCommand BmadflowCommand parent;
+  @Spec CommandSpec spec;
+
+  @Option(names = "--status", paramLabel = "S",
+      description = "Only projects whose BmadflowStatus is S: running, paused, waiting-for-operator, complete.")
+  String status;
+
+  @Option(names = "--phase", paramLabel = "P",
+      description = "Only projects in phase P: not-started, analysis, planning, solutioning, implementation, deployment, complete.")
+  String phase;
+
+  @Option(names = "--limit", paramLabel = "N", defaultValue = "" + BmadflowClient.LIST_DEFAULT_LIMIT,
+      description = "At most N projects (default ${DEFAULT-VALUE}, at most " + BmadflowClient.LIST_MAX_LIMIT + ").")
+  int limit;
+
+  @Option(names = "--json", description = "Print a JSON array instead of a table.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    String problem = BmadflowClient.listProblem(status, phase, limit);
+    if (problem != null) {
+      throw new ParameterException(spec.commandLine(), problem);
+    }
+    ProjectSummary.Listing listing = parent.services().client().list(status, phase, limit);
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      out.println(new String(PackageJson.write(listing.projects()), StandardCharsets.UTF_8));
+    } else if (listing.projects().isEmpty()) {
+      out.println("no projects" + (status != null || phase != null ? " match" : "")
+          + " (visibility may take a moment to show a project just started)");
+    } else {
+      String format = "%-24s %-14s %-20s %-14s %-32s %-40s %s%n";
+      out.printf(format, "PROJECT", "WORKFLOW", "STATUS", "PHASE", "STEP", "LAST CHECKPOINT", "STARTED");
+      for (ProjectSummary p : listing.projects()) {
+        out.printf(format, p.projectId(), p.workflowStatus(), dash(p.status()), dash(p.phase()), dash(p.step()),
+            dash(p.lastCheckpoint()), p.startTime());
+      }
+    }
+    if (listing.truncated()) {
+      spec.commandLine().getErr().println("bmadflow: more projects match than the " + limit
+          + " shown; narrow with --status or --phase, or raise --limit (at most " + BmadflowClient.LIST_MAX_LIMIT + ")");
+    }
+    return BmadflowCommand.OK;
+  }
+
+  private static String dash(String value) {
+    return value == null || value.isEmpty() ? "-" : value;
+  }
+}
