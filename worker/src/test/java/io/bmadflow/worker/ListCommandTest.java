@@ -62,14 +62,19 @@ import software.amazon.awssdk.services.s3.S3Client;
  * real visibility), with the official {@code temporal} CLI as an independent client finding the
  * same projects, their memo and their search attributes.
  *
- * <p>Three projects of the bundled definition with the built-in agents: one completed, one
- * paused, one held running in its first step. The worker keeps Temporal's production defaults
+ * <p>Four projects of the bundled definition with the built-in agents: one completed, one
+ * paused, one held running in its first step, and one that completed and was then reset to its
+ * first workflow task, its new run held running (so its older run still matches {@code
+ * --status complete}, which must not list it). The worker keeps Temporal's production defaults
  * (sticky execution on): {@code BMADFLOW_DEV_STACK} is not set.
  */
 class ListCommandTest {
   private static final String DONE = "list-done";
   private static final String PAUSED = "list-paused";
   private static final String RUNNING = "list-running";
+  /** Completed, then reset by the official CLI to its first workflow task: its new run is held running. */
+  private static final String RESET = "list-reset";
+  private static final Set<String> ALL = Set.of(DONE, PAUSED, RUNNING, RESET);
   private static final Duration VISIBILITY_WAIT = Duration.ofSeconds(30);
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -83,6 +88,8 @@ class ListCommandTest {
   static BmadflowWorker worker;
   static Map<String, String> env;
   static final CountDownLatch release = new CountDownLatch(1);
+  static volatile boolean holdReset;
+  static String resetOldRun;
   static String pausedPhase;
 
   @BeforeAll
@@ -131,7 +138,7 @@ class ListCommandTest {
 
     AgentRunner builtIn = new BuiltInAgentRunner(Duration.ofMillis(10));
     AgentRunner holding = (AgentStepRequest request, Workspace workspace, Runnable progress) -> {
-      if (RUNNING.equals(request.projectId())) {
+      if (RUNNING.equals(request.projectId()) || (holdReset && RESET.equals(request.projectId()))) {
         try {
           while (!release.await(500, TimeUnit.MILLISECONDS)) {
             progress.run();
@@ -154,7 +161,15 @@ class ListCommandTest {
     assertEquals(null, client.awaitStarted(PAUSED, Duration.ofSeconds(60)));
     client.pause(PAUSED, "held for the list test");
     client.start(RUNNING, definition, null);
+    client.start(RESET, definition, null);
     client.awaitResult(DONE, Duration.ofMinutes(2));
+    client.awaitResult(RESET, Duration.ofMinutes(2));
+    resetOldRun = client.status(RESET).runId();
+    holdReset = true;
+    run(temporalCli, "workflow", "reset", "--address", server.address(), "-w", ProjectIds.workflowId(RESET),
+        "--type", "FirstWorkflowTask", "--reapply-exclude", "All", "--reason", "ListCommandTest: an older run that matches a filter");
+    // Signals are not reapplied: the phases' stepFinished signals, reapplied into the new run's
+    // first workflow task, reach a handler before the main method made the state (reported).
     pausedPhase = awaitState(PAUSED, ProjectSnapshot::paused).phase();
     awaitState(RUNNING, s -> "analysis".equals(s.phase()));
   }
@@ -187,10 +202,11 @@ class ListCommandTest {
 
   @Test
   void listShowsEveryProjectWithItsWorkflowStatusAndBmadflowStatus() throws Exception {
-    Map<String, JsonNode> rows = awaitList(List.of(), r -> r.keySet().equals(Set.of(DONE, PAUSED, RUNNING))
+    Map<String, JsonNode> rows = awaitList(List.of(), r -> r.keySet().equals(ALL)
         && "complete".equals(text(r.get(DONE), "status"))
         && "paused".equals(text(r.get(PAUSED), "status"))
-        && "analysis".equals(text(r.get(RUNNING), "phase")));
+        && "analysis".equals(text(r.get(RUNNING), "phase"))
+        && "analysis".equals(text(r.get(RESET), "phase")));
     JsonNode done = rows.get(DONE);
     assertEquals("Completed", text(done, "workflow_status"));
     assertEquals("complete", text(done, "phase"));
@@ -204,6 +220,10 @@ class ListCommandTest {
     assertEquals("Running", text(running, "workflow_status"));
     assertEquals("running", text(running, "status"));
     assertNotNull(text(running, "start_time"));
+    JsonNode reset = rows.get(RESET);
+    assertEquals("Running", text(reset, "workflow_status"), "the latest run, not the completed one: " + reset);
+    assertEquals("running", text(reset, "status"));
+    assertFalse(resetOldRun.equals(text(reset, "run_id")), reset.toString());
 
     CliResult table = cli("list");
     assertEquals(0, table.code(), table.err());
@@ -218,29 +238,30 @@ class ListCommandTest {
 
   @Test
   void statusAndPhaseFilterOnWhatTheLatestRunShows() throws Exception {
+    // list-reset's older run is Completed with BmadflowStatus complete, but its latest run is not.
     awaitList(List.of("--status", "complete"), r -> r.keySet().equals(Set.of(DONE)));
     awaitList(List.of("--status", "paused"), r -> r.keySet().equals(Set.of(PAUSED)));
-    awaitList(List.of("--status", "running"), r -> r.keySet().equals(Set.of(RUNNING)));
+    awaitList(List.of("--status", "running"), r -> r.keySet().equals(Set.of(RUNNING, RESET)));
     awaitList(List.of("--phase", "complete"), r -> r.keySet().equals(Set.of(DONE)));
-    Set<String> inAnalysis = new TreeSet<>(Set.of(RUNNING));
+    Set<String> inAnalysis = new TreeSet<>(Set.of(RUNNING, RESET));
     if ("analysis".equals(pausedPhase)) {
       inAnalysis.add(PAUSED);
     }
     awaitList(List.of("--phase", "analysis"), r -> r.keySet().equals(inAnalysis));
-    awaitList(List.of("--status", "running", "--phase", "analysis"), r -> r.keySet().equals(Set.of(RUNNING)));
+    awaitList(List.of("--status", "running", "--phase", "analysis"), r -> r.keySet().equals(Set.of(RUNNING, RESET)));
     awaitList(List.of("--status", "waiting-for-operator"), Map::isEmpty);
     awaitList(List.of("--phase", "deployment"), Map::isEmpty);
   }
 
   @Test
   void limitCutsTheListAndSaysSo() throws Exception {
-    awaitList(List.of(), r -> r.size() == 3);
+    awaitList(List.of(), r -> r.keySet().equals(ALL));
     CliResult two = cli("list", "--json", "--limit", "2");
     assertEquals(0, two.code(), two.err());
     assertEquals(2, JSON.readTree(two.out()).size(), two.out());
     assertTrue(two.err().contains("more projects match than the 2 shown"), two.err());
-    CliResult all = cli("list", "--json", "--limit", "3");
-    assertEquals(3, JSON.readTree(all.out()).size(), all.out());
+    CliResult all = cli("list", "--json", "--limit", "4");
+    assertEquals(4, JSON.readTree(all.out()).size(), all.out());
     assertEquals("", all.err());
   }
 
@@ -265,7 +286,7 @@ class ListCommandTest {
 
   @Test
   void theOfficialCliFindsTheSameProjectsWithTheirMemoAndSearchAttributes() throws Exception {
-    awaitList(List.of(), r -> r.size() == 3 && "complete".equals(text(r.get(DONE), "status")));
+    awaitList(List.of(), r -> r.keySet().equals(ALL) && "complete".equals(text(r.get(DONE), "status")));
     for (String project : List.of(DONE, PAUSED, RUNNING)) {
       String workflowId = ProjectIds.workflowId(project);
       List<JsonNode> found = jsonValues(run(temporalCli, "workflow", "list", "--address", server.address(),
