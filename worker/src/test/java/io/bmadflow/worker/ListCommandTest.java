@@ -351,6 +351,17 @@ class ListCommandTest {
     }
   }
 
+  @Test
+  void theDevStacksTestServerWithoutVisibilityQueriesIsAClearError() throws Exception {
+    try (var stack = io.bmadflow.infra.devstack.DevStack.start(dir.resolve("test-server"), 0, 0)) {
+      CliResult result = cli(stack.environment(), "list");
+      assertEquals(BmadflowCommand.FAILED, result.code(), result.out());
+      assertTrue(result.err().contains("has no visibility queries") && result.err().contains("temporal server start-dev"),
+          result.err());
+      assertFalse(result.err().contains("unexpected error"), result.err());
+    }
+  }
+
   // ---- helpers --------------------------------------------------------------------------------
 
   /** Polls {@code bmadflow list --json ARGS} (bounded) until the rows by project satisfy {@code until}. */
