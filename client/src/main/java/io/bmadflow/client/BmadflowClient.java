@@ -514,7 +514,7 @@ public final class BmadflowClient {
       }
       token = page.getNextPageToken();
     } while (!token.isEmpty());
-    accepted.sort(java.util.Comparator.comparing(ProjectSummary::startTime).reversed());
+    accepted.sort(java.util.Comparator.comparing((ProjectSummary p) -> java.time.Instant.parse(p.startTime())).reversed());
     return new ProjectSummary.Listing(accepted, truncated);
   }
 
@@ -611,7 +611,10 @@ public final class BmadflowClient {
     return out.toString();
   }
 
-  /** A string search attribute's value; null when absent or not a string (the bucket of visibility is not trusted either). */
+  /**
+   * A string search attribute's value; null when absent or not a string. Anyone with access to
+   * the namespace can set these, so callers treat the value as untrusted text.
+   */
   private static String keyword(Map<String, io.temporal.api.common.v1.Payload> fields, String name) {
     var payload = fields.get(name);
     if (payload == null) {

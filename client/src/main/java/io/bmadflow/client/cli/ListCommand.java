@@ -35,6 +35,8 @@ public class ListCommand implements Callable<Integer> {
       description = "At most N projects (default ${DEFAULT-VALUE}, at most " + BmadflowClient.LIST_MAX_LIMIT + ").")
   int limit;
 
+  private static final int MAX_CELL = 120;
+
   @Option(names = "--json", description = "Print a JSON array instead of a table.")
   boolean json;
 
@@ -55,7 +57,7 @@ public class ListCommand implements Callable<Integer> {
       String format = "%-24s %-14s %-20s %-14s %-32s %-40s %s%n";
       out.printf(format, "PROJECT", "WORKFLOW", "STATUS", "PHASE", "STEP", "LAST CHECKPOINT", "STARTED");
       for (ProjectSummary p : listing.projects()) {
-        out.printf(format, p.projectId(), p.workflowStatus(), dash(p.status()), dash(p.phase()), dash(p.step()),
+        out.printf(format, dash(p.projectId()), p.workflowStatus(), dash(p.status()), dash(p.phase()), dash(p.step()),
             dash(p.lastCheckpoint()), p.startTime());
       }
     }
@@ -66,7 +68,17 @@ public class ListCommand implements Callable<Integer> {
     return BmadflowCommand.OK;
   }
 
-  private static String dash(String value) {
-    return value == null || value.isEmpty() ? "-" : value;
+  /**
+   * A value from visibility as one table cell: "-" when empty, control characters (terminal
+   * escapes included) replaced by "?", at most 120 characters. Anyone with access to the
+   * namespace can set a search attribute, so the value is untrusted.
+   */
+  static String dash(String value) {
+    if (value == null || value.isEmpty()) {
+      return "-";
+    }
+    StringBuilder cell = new StringBuilder();
+    value.codePoints().limit(MAX_CELL).forEach(c -> cell.appendCodePoint(Character.isISOControl(c) ? '?' : c));
+    return value.codePointCount(0, value.length()) > MAX_CELL ? cell.append("...").toString() : cell.toString();
   }
 }
