@@ -90,6 +90,9 @@ final class StackFixture implements AutoCloseable {
   Map<String, String> env() {
     Map<String, String> env = new java.util.HashMap<>(stack.environment());
     env.put(io.bmadflow.infra.config.WorkspaceRoot.ALLOW_VARIABLE, allowedWorkspaces.toString());
+    // Worker processes started with this environment take any free metrics port: the default
+    // 9464 may be held by another test class or anything else on the machine.
+    env.putIfAbsent("BMADFLOW_METRICS_PORT", "0");
     return env;
   }
 
