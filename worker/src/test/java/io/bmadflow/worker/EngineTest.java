@@ -13,6 +13,7 @@ import io.bmadflow.workflows.gates.GateResult;
 import io.bmadflow.workflows.gates.GateVerdict;
 import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.bmadflow.workflows.project.ProjectRequest;
+import io.bmadflow.workflows.project.ProjectWorkflow;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.project.StepRecord;
 import java.nio.file.Path;
@@ -146,6 +147,31 @@ class EngineTest {
       assertTrue(end.gates().stream().anyMatch(g -> g.kind().equals(GateResult.PO_CHECKLIST) && g.verdict() == GateVerdict.PASS));
       assertEquals(null, end.pendingGate());
       assertTrue(end.agents().get("qa").qualityContributions().contains(pending.gateId() + ": WAIVED"));
+    }
+  }
+
+  @Test
+  void aPauseInTheRunsFirstWorkflowTaskHoldsTheProjectBeforeItsFirstStep() throws Exception {
+    // Signal-with-start puts the signal in the run's first workflow task, where its handler runs
+    // before the main method has built the state (as `start` then an immediate `pause` can on a
+    // real server, or a reset that reapplies signals): it must wait for the state, not fail the
+    // workflow task on every retry.
+    try (BmadflowWorker worker = fixture.worker("early", 100)) {
+      io.temporal.client.WorkflowClient temporal = fixture.temporal.client();
+      ProjectWorkflow stub = temporal.newWorkflowStub(ProjectWorkflow.class, io.temporal.client.WorkflowOptions.newBuilder()
+          .setWorkflowId(io.bmadflow.workflows.ProjectIds.workflowId("early-pause"))
+          .setTaskQueue(io.bmadflow.workflows.TaskQueues.ORCHESTRATION).build());
+      io.temporal.client.BatchRequest batch = temporal.newSignalWithStartRequest();
+      batch.add(stub::run, new ProjectRequest("early-pause", DefinitionLoader.load(DefinitionLoader.DEFAULT).definition(), null));
+      batch.add(stub::pause, "held from the start");
+      temporal.signalWithStart(batch);
+      ProjectSnapshot paused = fixture.awaitState("early-pause", ProjectSnapshot::paused);
+      Thread.sleep(1500);
+      assertEquals(0, fixture.client.state("early-pause").stepsCompleted(), "no step starts while paused");
+      assertEquals("held from the start", paused.pauseReason());
+      assertEquals(0, fixture.cli("resume", "--project", "early-pause").code());
+      ProjectSnapshot end = fixture.await("early-pause").finalState();
+      assertTrue(end.stepsCompleted() > 0 && !end.paused(), "resumed and ran to the end");
     }
   }
 

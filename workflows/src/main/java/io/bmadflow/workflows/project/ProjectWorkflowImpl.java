@@ -23,6 +23,7 @@ import io.temporal.failure.ChildWorkflowFailure;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
+import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
 
@@ -40,6 +41,12 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   private ProjectVersions versions;
   private ProjectState state;
+  /**
+   * Signals delivered in the run's first workflow task, whose handlers run before the main method
+   * built the state (signal-with-start, a pause sent right after start, a reset that reapplies
+   * signals): applied in order once the state, checkpointer and outbox exist.
+   */
+  private final List<Runnable> beforeStart = new ArrayList<>();
   private Checkpointer checkpointer;
   private ProjectOutbox outbox;
 
@@ -79,6 +86,8 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
     }
     checkpointer.start();
     outbox.start();
+    beforeStart.forEach(Runnable::run);
+    beforeStart.clear();
     int maxEvents = request.maxHistoryEvents() > 0 ? request.maxHistoryEvents() : ProjectRequest.DEFAULT_MAX_HISTORY_EVENTS;
 
     for (int i = request.nextPhase(); i < plan.size(); i++) {
@@ -182,6 +191,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public void stepFinished(StepFinished event) {
+    if (checkpointer == null) {
+      beforeStart.add(() -> stepFinished(event));
+      return;
+    }
     if (!state.applyStep(event)) {
       return; // A duplicate delivery; the step is already applied.
     }
@@ -194,6 +207,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public void gateWaiting(GateRecord gate) {
+    if (checkpointer == null) {
+      beforeStart.add(() -> gateWaiting(gate));
+      return;
+    }
     state.gateWaiting(gate);
     log.warn("project {}: gate {} ({}) still fails after {} attempts; waiting for an operator to approve or waive it",
         state.projectId(), gate.gateId(), gate.kind(), gate.attempts());
@@ -282,6 +299,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
 
   @Override
   public void requestCheckpoint(ManualCheckpoint request) {
+    if (checkpointer == null) {
+      beforeStart.add(() -> requestCheckpoint(request));
+      return;
+    }
     if (request != null && request.trigger() != null) {
       checkpointer.manual(request);
     }
@@ -352,6 +373,10 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
   }
 
   private void setPaused(boolean value, String reason) {
+    if (checkpointer == null) {
+      beforeStart.add(() -> setPaused(value, reason));
+      return;
+    }
     if (!state.setPaused(value, reason)) {
       return;
     }
