@@ -28,6 +28,12 @@ public final class Failures {
    */
   public static final String AGENT_FAILED = "BmadflowAgentFailed";
 
+  /**
+   * An activity of a phase whose project run is no longer the project's current run (a reset or a
+   * restart replaced it): it must not touch the workspace the new run owns. Not retried.
+   */
+  public static final String REPLACED_RUN = "BmadflowReplacedRun";
+
   private Failures() {}
 
   /**

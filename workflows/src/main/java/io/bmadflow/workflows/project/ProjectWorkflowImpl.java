@@ -195,6 +195,9 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       beforeStart.add(() -> stepFinished(event));
       return;
     }
+    if (fromAnotherPhase(event.record().phase(), "stepFinished")) {
+      return;
+    }
     if (!state.applyStep(event)) {
       return; // A duplicate delivery; the step is already applied.
     }
@@ -211,10 +214,29 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       beforeStart.add(() -> gateWaiting(gate));
       return;
     }
+    if (fromAnotherPhase(gate.phase(), "gateWaiting")) {
+      return;
+    }
     state.gateWaiting(gate);
     log.warn("project {}: gate {} ({}) still fails after {} attempts; waiting for an operator to approve or waive it",
         state.projectId(), gate.gateId(), gate.kind(), gate.attempts());
     outbox.searchAttributesChanged();
+  }
+
+  /**
+   * Whether a phase's signal comes from a phase other than the one running: the signal of a phase
+   * run that Temporal reapplied after a reset (the default of {@code temporal workflow reset} and of
+   * the Web UI's reset dialog), sent by a phase of the discarded branch of history. A phase signals
+   * only while it runs (the project waits for all its signals before it moves on), so such a signal
+   * is never one of this run's; it is logged and dropped, and the phase runs again and sends its own.
+   */
+  private boolean fromAnotherPhase(String phase, String signal) {
+    if (phase != null && phase.equals(state.phase())) {
+      return false;
+    }
+    log.warn("project {}: {} from phase {} dropped while phase {} runs (a signal reapplied after a reset)",
+        state.projectId(), signal, phase, state.phase());
+    return true;
   }
 
   // ---- operators -----------------------------------------------------------------------------
