@@ -3,7 +3,6 @@ package io.bmadflow.activities.recovery;
 import io.bmadflow.activities.StoreFailures;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.config.WorkspaceRoot;
-import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
 import io.bmadflow.infra.recovery.RecoveryReports;
 import io.bmadflow.workflows.recovery.Assessment;
@@ -13,7 +12,6 @@ import io.bmadflow.workflows.recovery.RecoveryReport;
 import io.bmadflow.workflows.recovery.RestorePlan;
 import io.bmadflow.workflows.recovery.ValidationCheck;
 import io.temporal.client.WorkflowClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -128,14 +126,12 @@ public final class RecoveryActivitiesImpl implements RecoveryActivities {
   @Override
   public String writeReport(RecoveryReport report) {
     return StoreFailures.call(() -> {
-      store.putRecoveryFile(report.projectId(), report.recoveryId(), RecoveryReports.JSON, PackageJson.write(report), false);
-      store.putRecoveryFile(report.projectId(), report.recoveryId(), RecoveryReports.MARKDOWN,
-          RecoveryReports.markdown(report).getBytes(StandardCharsets.UTF_8), false);
+      String location = RecoveryReports.write(store, report);
       if (metrics != null) {
         metrics.recordRecovery(report.strategy() == null ? "none" : report.strategy(), report.outcome(),
             (report.finishedAtMillis() - report.startedAtMillis()) / 1000.0);
       }
-      return store.recoveryLocation(report.projectId(), report.recoveryId());
+      return location;
     });
   }
 }

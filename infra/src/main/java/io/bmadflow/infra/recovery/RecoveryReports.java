@@ -16,6 +16,20 @@ public final class RecoveryReports {
 
   private RecoveryReports() {}
 
+  /**
+   * Stores a report beside the checkpoints, the markdown first: the JSON, written last, is what
+   * {@code bmadflow recovery show} and the workers read, so a report is there whole or not at all.
+   *
+   * @return where it is, for humans
+   */
+  public static String write(io.bmadflow.infra.checkpoint.CheckpointStore store, RecoveryReport report) {
+    store.putRecoveryFile(report.projectId(), report.recoveryId(), MARKDOWN,
+        markdown(report).getBytes(java.nio.charset.StandardCharsets.UTF_8), false);
+    store.putRecoveryFile(report.projectId(), report.recoveryId(), JSON,
+        io.bmadflow.infra.json.PackageJson.write(report), false);
+    return store.recoveryLocation(report.projectId(), report.recoveryId());
+  }
+
   /** The report for humans: what `bmadflow recovery show` prints. */
   public static String markdown(RecoveryReport r) {
     StringBuilder md = new StringBuilder();
