@@ -5,6 +5,7 @@ import io.bmadflow.activities.agents.AgentRunner;
 import io.bmadflow.activities.checkpoint.CheckpointActivitiesImpl;
 import io.bmadflow.activities.checkpoint.NotificationActivitiesImpl;
 import io.bmadflow.activities.recovery.RecoveryActivitiesImpl;
+import io.bmadflow.activities.recovery.ResetRewind;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
@@ -98,12 +99,15 @@ public final class BmadflowWorker implements AutoCloseable {
     factory.newWorker(TaskQueues.ORCHESTRATION, built)
         .registerWorkflowImplementationTypes(ProjectWorkflowImpl.class, PhaseWorkflowImpl.class, RecoveryWorkflowImpl.class);
     WorkspaceRoot workspaces = options.workspaces();
+    // After a Temporal reset, the first activity of the project's new run that touches the
+    // workspace puts it back to the reset point's checkpoint.
+    ResetRewind rewind = new ResetRewind(temporal.client(), store, workspaces, options.name());
     factory.newWorker(TaskQueues.AGENTS, built)
         .registerActivitiesImplementations(
-            new AgentActivitiesImpl(options.agents(), workspaces, options.name()));
+            new AgentActivitiesImpl(options.agents(), workspaces, options.name(), rewind));
     factory.newWorker(TaskQueues.CHECKPOINTS, built)
         .registerActivitiesImplementations(
-            new CheckpointActivitiesImpl(store, workspaces, options.metrics()), notifications,
+            new CheckpointActivitiesImpl(store, workspaces, options.metrics(), rewind), notifications,
             new RecoveryActivitiesImpl(temporal.client(), store, workspaces, options.name(), options.metrics()));
     factory.start();
     return new BmadflowWorker(factory, options.name());

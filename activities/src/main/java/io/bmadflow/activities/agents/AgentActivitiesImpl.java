@@ -1,6 +1,7 @@
 package io.bmadflow.activities.agents;
 
 import io.bmadflow.activities.Workspace;
+import io.bmadflow.activities.WorkspaceGuard;
 import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.agents.AgentActivities;
@@ -41,6 +42,7 @@ public final class AgentActivitiesImpl implements AgentActivities {
   private final AgentRunner runner;
   private final WorkspaceRoot workspaces;
   private final String workerName;
+  private final WorkspaceGuard guard;
 
   /**
    * @param runner the agent implementation
@@ -58,9 +60,17 @@ public final class AgentActivitiesImpl implements AgentActivities {
    * @param workerName this worker's name, recorded with each step it runs
    */
   public AgentActivitiesImpl(AgentRunner runner, WorkspaceRoot workspaces, String workerName) {
+    this(runner, workspaces, workerName, WorkspaceGuard.NONE);
+  }
+
+  /**
+   * @param guard runs before each step touches the workspace (the worker's rewind after a reset)
+   */
+  public AgentActivitiesImpl(AgentRunner runner, WorkspaceRoot workspaces, String workerName, WorkspaceGuard guard) {
     this.runner = runner;
     this.workspaces = workspaces;
     this.workerName = workerName;
+    this.guard = guard;
   }
 
   @Override
@@ -111,6 +121,7 @@ public final class AgentActivitiesImpl implements AgentActivities {
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(step + ": " + e.getMessage(), Failures.INVALID_INPUT);
     }
+    guard.beforeUse(request.projectId());
     boolean fallback = useFallback(request, context.getInfo().getAttempt(), step);
     AgentStepResult result;
     try {

@@ -3,6 +3,7 @@ package io.bmadflow.activities.checkpoint;
 import io.bmadflow.activities.Heartbeats;
 import io.bmadflow.activities.StoreFailures;
 import io.bmadflow.activities.Workspace;
+import io.bmadflow.activities.WorkspaceGuard;
 import io.bmadflow.infra.checkpoint.CheckpointMetadata;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.checkpoint.Sha256;
@@ -36,6 +37,7 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
   private final CheckpointStore store;
   private final WorkspaceRoot workspaces;
   private final BmadflowMetrics metrics;
+  private final WorkspaceGuard guard;
 
   public CheckpointActivitiesImpl(CheckpointStore store, Path workspaceRoot) {
     this(store, workspaceRoot, null);
@@ -52,9 +54,18 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
    * @param metrics where checkpoint outcomes go, or null for nowhere
    */
   public CheckpointActivitiesImpl(CheckpointStore store, WorkspaceRoot workspaces, BmadflowMetrics metrics) {
+    this(store, workspaces, metrics, WorkspaceGuard.NONE);
+  }
+
+  /**
+   * @param guard runs before a capture reads the workspace (the worker's rewind after a reset)
+   */
+  public CheckpointActivitiesImpl(CheckpointStore store, WorkspaceRoot workspaces, BmadflowMetrics metrics,
+      WorkspaceGuard guard) {
     this.store = store;
     this.workspaces = workspaces;
     this.metrics = metrics;
+    this.guard = guard;
   }
 
   @Override
@@ -94,6 +105,7 @@ public final class CheckpointActivitiesImpl implements CheckpointActivities {
       throw ApplicationFailure.newNonRetryableFailure("parent checkpoint id '" + request.parentCheckpointId() + "' is not valid",
           Failures.INVALID_INPUT);
     }
+    guard.beforeUse(projectId);
     long started = System.nanoTime();
     String requestSha256 = Sha256.hex(PackageJson.write(request));
     return mapped(() -> {

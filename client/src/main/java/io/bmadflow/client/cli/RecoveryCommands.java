@@ -326,7 +326,8 @@ public final class RecoveryCommands {
       if (outcome.kind() == TemporalReset.Outcome.Kind.RESET) {
         out.printf("workflow %s reset to event %d of run %s (checkpoint %s); new run %s%n", at.workflowId(),
             at.historyEventId(), at.runId(), checkpoint, outcome.newRunId());
-        out.println("The workspace is not reset: the steps after the checkpoint run again and rewrite their files.");
+        out.println("The workers rewind the workspace to the checkpoint before the new run's first step, and write a"
+            + " recovery report (strategy reset-rewind): `bmadflow recovery list --project " + project.get() + "`.");
         out.flush();
         return BmadflowCommand.OK;
       }

@@ -1,0 +1,188 @@
+package io.bmadflow.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.bmadflow.infra.checkpoint.CheckpointMetadata;
+import io.bmadflow.workflows.ProjectIds;
+import io.bmadflow.workflows.checkpoint.CheckpointRef;
+import io.bmadflow.workflows.project.ProjectSnapshot;
+import io.bmadflow.workflows.recovery.RecoveryReport;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reset, for real, on the Temporal dev server: a running project reset to its third checkpoint,
+ * by the official {@code temporal workflow reset} (which reapplies the later signals) and by
+ * {@code bmadflow reset}, has its workspace rewound by the worker before any step runs again and
+ * ends with the workspace and state of an uninterrupted run; a reset to an event no checkpoint
+ * covers says in its report what could not be rewound.
+ */
+class DevServerResetTest {
+  /** Long enough steps that the project is still running when the test resets it. */
+  private static final long STEP_MS = 150;
+
+  @TempDir static Path dataDir;
+  static StackFixture stack;
+  static BmadflowWorker worker;
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    stack = DevServerFixture.start(dataDir.resolve("stack"));
+    worker = stack.worker("reset-worker", STEP_MS);
+  }
+
+  /** A project's uninterrupted twin: the same project id (the agents write it into their files), its own workspace. */
+  record Twin(Map<String, Object> state, Map<String, String> workspace) {}
+
+  private static Twin uninterrupted(String project) throws Exception {
+    Path workspace = ws(project + "-twin");
+    stack.start(project, workspace);
+    return new Twin(Outcomes.comparable(stack.await(project).finalState()), Outcomes.workspace(workspace));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (worker != null) {
+      worker.close();
+    }
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  @Test
+  void theTemporalClisResetToTheThirdCheckpointRewindsTheWorkspace() throws Exception {
+    String project = "reset-by-cli";
+    Twin twin = uninterrupted(project);
+    Reached reached = runPastTheThirdCheckpoint(project);
+    // The official CLI with its defaults: the signals after the reset point are reapplied.
+    temporalCli("workflow", "reset", "--workflow-id", ProjectIds.workflowId(project), "--run-id", reached.at().runId(),
+        "--event-id", String.valueOf(reached.at().historyEventId()), "--reason", "operator reset to the third checkpoint");
+    assertEndsAsUninterruptedWithTheWorkspaceRewound(project, reached, twin);
+  }
+
+  @Test
+  void bmadflowResetToTheThirdCheckpointRewindsTheWorkspace() throws Exception {
+    String project = "reset-by-bmadflow";
+    Twin twin = uninterrupted(project);
+    Reached reached = runPastTheThirdCheckpoint(project);
+    StackFixture.CliResult reset = stack.cli("reset", "--project", project, "--checkpoint", reached.checkpoint().checkpointId());
+    assertEquals(0, reset.code(), reset.err());
+    assertTrue(reset.out().contains("rewind"), reset.out());
+    StackFixture.CliResult status = stack.cli("status", "--project", project);
+    assertTrue(status.out().contains("web ui:     " + stack.stack.workflowLink(project)), status.out());
+    assertEndsAsUninterruptedWithTheWorkspaceRewound(project, reached, twin);
+  }
+
+  @Test
+  void aResetToAnEventNoCheckpointCoversSaysWhatWasNotRewound() throws Exception {
+    String project = "reset-uncovered";
+    Twin twin = uninterrupted(project);
+    Reached reached = runPastTheThirdCheckpoint(project);
+    List<HistoryEvent> history = stack.temporal.client().fetchHistory(ProjectIds.workflowId(project), reached.at().runId())
+        .getEvents();
+    long firstTask = history.stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+        .findFirst().orElseThrow().getEventId();
+    temporalCli("workflow", "reset", "--workflow-id", ProjectIds.workflowId(project), "--run-id", reached.at().runId(),
+        "--event-id", String.valueOf(firstTask), "--reason", "reset to the first workflow task");
+    ProjectSnapshot end = stack.await(project).finalState();
+    assertEquals(ProjectSnapshot.COMPLETE, end.phase());
+    RecoveryReport report = rewindReport(project);
+    assertEquals(RecoveryReport.FAILED, report.outcome(), report.toString());
+    assertTrue(report.error().contains("no checkpoint of this run's history was taken at or before event " + firstTask),
+        report.error());
+    assertEquals(null, report.checkpoint());
+    // Nothing was rewound, and the steps that ran again rewrote their files: the same end.
+    assertEquals(twin.workspace(), Outcomes.workspace(ws(project)));
+    assertEquals(twin.state(), Outcomes.comparable(end));
+  }
+
+  /** Where a project was when the test reset it: its third checkpoint and the event it records. */
+  record Reached(CheckpointRef checkpoint, CheckpointMetadata.TemporalReference at, Map<String, String> workspaceAtReset) {}
+
+  private Reached runPastTheThirdCheckpoint(String project) throws Exception {
+    stack.start(project, ws(project));
+    // The project moves on past its third checkpoint: files change after it.
+    ProjectSnapshot past = stack.awaitState(project, s -> s.checkpoints().size() >= 5);
+    CheckpointRef third = past.checkpoints().get(2);
+    CheckpointMetadata.TemporalReference at = stack.store.metadata(project, third.checkpointId()).temporal();
+    assertNotNull(at, "the checkpoint records no Temporal reference");
+    return new Reached(third, at, Outcomes.workspace(ws(project)));
+  }
+
+  private void assertEndsAsUninterruptedWithTheWorkspaceRewound(String project, Reached reached, Twin twin)
+      throws Exception {
+    ProjectSnapshot end = stack.await(project).finalState();
+    assertEquals(twin.state(), Outcomes.comparable(end));
+    assertEquals(twin.workspace(), Outcomes.workspace(ws(project)));
+
+    RecoveryReport report = rewindReport(project);
+    assertEquals(RecoveryReport.RECOVERED, report.outcome(), String.valueOf(report.error()));
+    assertEquals(reached.checkpoint().checkpointId(), report.checkpoint().checkpointId());
+    assertNotEquals(reached.at().runId(), report.newRunId());
+    // The workspace had moved on from the checkpoint, so the rewind changed files: it ran.
+    Map<String, String> atCheckpoint = checkpointWorkspace(project, reached.checkpoint().checkpointId());
+    assertNotEquals(atCheckpoint, reached.workspaceAtReset(), "the project had not moved on from the checkpoint");
+    assertFalse(report.plan().actions().isEmpty(), report.toString());
+    // The report is the one `bmadflow recovery show` prints.
+    StackFixture.CliResult shown = stack.cli("recovery", "show", "--project", project, report.recoveryId());
+    assertEquals(0, shown.code(), shown.err());
+    assertTrue(shown.out().contains("reset-rewind") && shown.out().contains(reached.checkpoint().checkpointId()), shown.out());
+  }
+
+  /** The workspace files a checkpoint holds, with their SHA-256. */
+  private static Map<String, String> checkpointWorkspace(String project, String checkpointId) {
+    return new java.util.TreeMap<>(stack.store.open(project, checkpointId).workspaceFiles());
+  }
+
+  /** The project's reset-rewind report, waiting for it to be written. */
+  private static RecoveryReport rewindReport(String project) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    List<RecoveryReport> found = new ArrayList<>();
+    do {
+      found.clear();
+      for (String id : stack.store.recoveries(project)) {
+        RecoveryReport report = stack.client.recoveryReport(project, id);
+        if ("reset-rewind".equals(report.strategy())) {
+          found.add(report);
+        }
+      }
+      if (!found.isEmpty()) {
+        break;
+      }
+      Thread.sleep(100);
+    } while (System.nanoTime() < deadline);
+    assertEquals(1, found.size(), "reset-rewind reports of " + project + ": " + found);
+    return found.get(0);
+  }
+
+  private static void temporalCli(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(DevServerFixture.cli().toString()));
+    command.addAll(List.of(args));
+    command.addAll(List.of("--address", stack.env().get("TEMPORAL_ADDRESS"), "--namespace", stack.temporal.namespace()));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "temporal " + String.join(" ", args) + " did not finish");
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, process.exitValue(), "temporal " + String.join(" ", args) + ": " + out);
+  }
+
+  private static Path ws(String project) throws IOException {
+    return Files.createDirectories(stack.allowedWorkspaces.resolve("workspaces-" + project));
+  }
+}
