@@ -33,6 +33,10 @@ public class StatusCommand implements Callable<Integer> {
       out.printf("project:    %s%n", status.projectId());
       out.printf("workflow:   %s (run %s)%n", status.workflowId(), status.runId());
       out.printf("status:     %s%n", status.status());
+      String link = webUiLink(parent.services().env(), status.workflowId());
+      if (link != null) {
+        out.printf("web ui:     %s%n", link);
+      }
       if (status.phase() != null) {
         out.printf("phase:      %s%n", status.phase());
         out.printf("step:       %s%n", status.step() == null ? "-" : status.step());
@@ -58,5 +62,22 @@ public class StatusCommand implements Callable<Integer> {
       }
     }
     return BmadflowCommand.OK;
+  }
+
+  /** The variable naming the Temporal Web UI's address; {@code bmadflow dev} prints it with the others. */
+  static final String WEB_UI_VARIABLE = "BMADFLOW_TEMPORAL_UI";
+
+  /**
+   * The project's workflow page in the Temporal Web UI, when {@value #WEB_UI_VARIABLE} names the
+   * UI (for example {@code http://127.0.0.1:8233}); null otherwise.
+   */
+  static String webUiLink(java.util.Map<String, String> env, String workflowId) {
+    String ui = env.get(WEB_UI_VARIABLE);
+    if (ui == null || ui.isBlank()) {
+      return null;
+    }
+    String namespace = env.getOrDefault("TEMPORAL_NAMESPACE", "default");
+    return ui.replaceAll("/+$", "") + "/namespaces/" + java.net.URLEncoder.encode(namespace, StandardCharsets.UTF_8)
+        + "/workflows/" + java.net.URLEncoder.encode(workflowId, StandardCharsets.UTF_8);
   }
 }

@@ -227,6 +227,9 @@ public final class DevStack implements AutoCloseable {
       env.put("BMADFLOW_DEV_STACK", "true");
     }
     env.put("BMADFLOW_WORKSPACE_ROOT", dataDir.resolve("workspaces").toString());
+    if (temporalServer.uiAddress() != null) {
+      env.put("BMADFLOW_TEMPORAL_UI", temporalServer.uiAddress()); // For `bmadflow status`'s link.
+    }
     return env;
   }
 
