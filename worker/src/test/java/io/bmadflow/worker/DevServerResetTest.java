@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DevServerResetTest {
   /** Long enough steps that the project is still running when the test resets it. */
   private static final long STEP_MS = 150;
+  private static final String PHASE_TRANSITION = "phase transition";
 
   @TempDir static Path dataDir;
   static StackFixture stack;
@@ -113,17 +114,57 @@ class DevServerResetTest {
     assertEquals(twin.state(), Outcomes.comparable(end));
   }
 
-  /** Where a project was when the test reset it: its third checkpoint and the event it records. */
+  @Test
+  void aResetIntoARunningPhaseLeavesThatPhasesFilesAndSaysWhy() throws Exception {
+    String project = "reset-mid-phase";
+    Twin twin = uninterrupted(project);
+    // The first checkpoint inside a phase (a handoff while planning runs); two later, planning has ended.
+    Reached reached = runPast(project, c -> !c.trigger().contains(PHASE_TRANSITION), 1);
+    temporalCli("workflow", "reset", "--workflow-id", ProjectIds.workflowId(project), "--run-id", reached.at().runId(),
+        "--event-id", String.valueOf(reached.at().historyEventId()), "--reason", "reset into a running phase");
+    ProjectSnapshot end = stack.await(project).finalState();
+    assertEquals(ProjectSnapshot.COMPLETE, end.phase());
+    RecoveryReport report = rewindReport(project);
+    assertEquals(RecoveryReport.FAILED, report.outcome(), report.toString());
+    assertTrue(report.error().contains("is inside phase [" + ProjectIds.phaseWorkflowId(project, reached.checkpoint().phase())
+        + " (run "), report.error());
+    assertTrue(report.error().contains("which Temporal does not reset"), report.error());
+    // The phase went on (Temporal copied its end into the new run), its files kept: the same end.
+    assertEquals(twin.workspace(), Outcomes.workspace(ws(project)));
+    assertEquals(twin.state(), Outcomes.comparable(end));
+  }
+
+  /** Where a project was when the test reset it: a checkpoint and the event it records. */
   record Reached(CheckpointRef checkpoint, CheckpointMetadata.TemporalReference at, Map<String, String> workspaceAtReset) {}
 
+  /**
+   * Runs the project past its third checkpoint, the second taken at a phase transition (between
+   * phases, where a reset rewinds the files); which of the triggers of a phase's end fold into one
+   * checkpoint varies with timing, so it is found by its trigger, not by its index.
+   */
   private Reached runPastTheThirdCheckpoint(String project) throws Exception {
+    return runPast(project, c -> c.trigger().contains(PHASE_TRANSITION), 2);
+  }
+
+  /**
+   * Starts the project and waits until it is two checkpoints past the {@code nth} (1-based) that
+   * {@code which} accepts: files change after it.
+   */
+  private Reached runPast(String project, java.util.function.Predicate<CheckpointRef> which, int nth) throws Exception {
     stack.start(project, ws(project));
-    // The project moves on past its third checkpoint: files change after it.
-    ProjectSnapshot past = stack.awaitState(project, s -> s.checkpoints().size() >= 5);
-    CheckpointRef third = past.checkpoints().get(2);
-    CheckpointMetadata.TemporalReference at = stack.store.metadata(project, third.checkpointId()).temporal();
+    ProjectSnapshot past = stack.awaitState(project, s -> {
+      int seen = 0;
+      for (int i = 0; i < s.checkpoints().size(); i++) {
+        if (which.test(s.checkpoints().get(i)) && ++seen == nth) {
+          return s.checkpoints().size() >= i + 3;
+        }
+      }
+      return false;
+    });
+    CheckpointRef chosen = past.checkpoints().stream().filter(which).skip(nth - 1).findFirst().orElseThrow();
+    CheckpointMetadata.TemporalReference at = stack.store.metadata(project, chosen.checkpointId()).temporal();
     assertNotNull(at, "the checkpoint records no Temporal reference");
-    return new Reached(third, at, Outcomes.workspace(ws(project)));
+    return new Reached(chosen, at, Outcomes.workspace(ws(project)));
   }
 
   private void assertEndsAsUninterruptedWithTheWorkspaceRewound(String project, Reached reached, Twin twin)

@@ -181,11 +181,13 @@ public final class ResetRewind implements WorkspaceGuard {
   }
 
   /**
-   * Terminates the phases the reset left running: children the base run had started and not seen
-   * close. Temporal does not stop them; they would go on writing to the workspace and hold their
-   * workflow ids, so the new run could not start its own phase of the same name.
+   * Terminates the phases the reset left running: children the base run started after the reset
+   * point and had not seen close. Temporal does not stop them; they would go on writing to the
+   * workspace and hold their workflow ids, so the new run could not start its own phase of the
+   * same name. A phase already running at the reset point ({@code keep}) is left alone: Temporal
+   * (1.27 and later) reports its end to the new run.
    */
-  private void retireLeftoverPhases(String workflowId, Reset reset, String runId) {
+  private void retireLeftoverPhases(String workflowId, Reset reset, String runId, List<Phase> keep) {
     Map<String, String> open = new LinkedHashMap<>(); // run id -> workflow id
     scan(WorkflowExecution.newBuilder().setWorkflowId(workflowId).setRunId(reset.baseRunId()).build(), event -> {
       switch (event.getEventType()) {
@@ -207,6 +209,7 @@ public final class ResetRewind implements WorkspaceGuard {
       }
       return true;
     });
+    keep.forEach(phase -> open.remove(phase.runId())); // Still the new run's: its end reaches the new run.
     open.forEach((childRun, childId) -> {
       try {
         temporal.getWorkflowServiceStubs().blockingStub().terminateWorkflowExecution(
@@ -232,8 +235,14 @@ public final class ResetRewind implements WorkspaceGuard {
   /** A step's report in the history: its event and label. */
   record StepSignal(long eventId, String label) {}
 
-  /** What the project run's history says about resets. */
-  record Lineage(List<Reset> resets, List<StepSignal> steps) {
+  /** A phase (child workflow) the run had started and not seen close: its workflow id and run. */
+  record Phase(String workflowId, String runId) {}
+
+  /**
+   * What the project run's history says about resets: the resets, the step reports, and the phases
+   * in flight at the last reset point (started before it and not closed by then).
+   */
+  record Lineage(List<Reset> resets, List<StepSignal> steps, List<Phase> inFlight) {
     Reset last() {
       return resets.get(resets.size() - 1);
     }
@@ -264,7 +273,7 @@ public final class ResetRewind implements WorkspaceGuard {
     }
     Lineage lineage = read.get();
     Reset reset = lineage.last();
-    retireLeftoverPhases(workflowId, reset, runId);
+    retireLeftoverPhases(workflowId, reset, runId, lineage.inFlight());
     String recoveryId = RecoveryIds.of(reset.atMillis(),
         UUID.nameUUIDFromBytes(("reset-rewind:" + workflowId + "/" + runId).getBytes(StandardCharsets.UTF_8)));
     if (store.readRecoveryFile(projectId, recoveryId, RecoveryReports.JSON) != null) {
@@ -284,7 +293,17 @@ public final class ResetRewind implements WorkspaceGuard {
     String workLost = null;
 
     Target target = target(projectId, lineage);
-    if (target == null) {
+    if (!lineage.inFlight().isEmpty()) {
+      // Temporal resets the project's run, not its children: a phase running at the reset point
+      // goes on (its end reaches the new run), or its result, when it had ended, is copied into
+      // the new run. The files its later steps wrote belong to that result and must stay.
+      outcome = RecoveryReport.FAILED;
+      error = "the reset point (event " + reset.eventId() + ") is inside phase " + lineage.inFlight().stream()
+          .map(p -> p.workflowId() + " (run " + p.runId() + ")").toList() + ", which Temporal does not reset: the"
+          + " phase's steps after the reset point stand, so the workspace is left as it is (rewinding it would lose"
+          + " their files). Reset to a checkpoint taken at a phase transition (its trigger says `phase transition`)"
+          + " to rewind the files too";
+    } else if (target == null) {
       outcome = RecoveryReport.FAILED;
       error = "no checkpoint of this run's history was taken at or before event " + reset.eventId()
           + ": nothing to rewind the workspace to, so it keeps the files written after the reset point, and the steps"
@@ -399,6 +418,8 @@ public final class ResetRewind implements WorkspaceGuard {
   private Optional<Lineage> lineage(String workflowId, String runId) {
     List<Reset> resets = new ArrayList<>();
     List<StepSignal> steps = new ArrayList<>();
+    Map<Long, Phase> open = new LinkedHashMap<>(); // initiated event id -> phase
+    List<Phase> inFlight = new ArrayList<>();
     boolean[] copied = {false};
     boolean found = scan(WorkflowExecution.newBuilder().setWorkflowId(workflowId).setRunId(runId).build(), event -> {
       if (event.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) {
@@ -412,13 +433,34 @@ public final class ResetRewind implements WorkspaceGuard {
               == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_RESET_WORKFLOW) {
         resets.add(new Reset(event.getEventId(), event.getWorkflowTaskFailedEventAttributes().getBaseRunId(),
             event.getEventTime().getSeconds() * 1000 + event.getEventTime().getNanos() / 1_000_000));
+        inFlight.clear();
+        inFlight.addAll(open.values());
+      } else if (event.getEventType() == EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED) {
+        var started = event.getChildWorkflowExecutionStartedEventAttributes();
+        open.put(started.getInitiatedEventId(), new Phase(started.getWorkflowExecution().getWorkflowId(),
+            started.getWorkflowExecution().getRunId()));
+      } else if (closedChild(event) > 0) {
+        open.remove(closedChild(event));
       } else if (event.getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED
           && "stepFinished".equals(event.getWorkflowExecutionSignaledEventAttributes().getSignalName())) {
         steps.add(new StepSignal(event.getEventId(), label(event)));
       }
       return true;
     });
-    return !found || !copied[0] || resets.isEmpty() ? Optional.empty() : Optional.of(new Lineage(resets, steps));
+    return !found || !copied[0] || resets.isEmpty() ? Optional.empty()
+        : Optional.of(new Lineage(resets, steps, List.copyOf(inFlight)));
+  }
+
+  /** The initiated event id of the child a close event closes, or 0 for other events. */
+  private static long closedChild(HistoryEvent event) {
+    return switch (event.getEventType()) {
+      case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED -> event.getChildWorkflowExecutionCompletedEventAttributes().getInitiatedEventId();
+      case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED -> event.getChildWorkflowExecutionFailedEventAttributes().getInitiatedEventId();
+      case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED -> event.getChildWorkflowExecutionCanceledEventAttributes().getInitiatedEventId();
+      case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT -> event.getChildWorkflowExecutionTimedOutEventAttributes().getInitiatedEventId();
+      case EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED -> event.getChildWorkflowExecutionTerminatedEventAttributes().getInitiatedEventId();
+      default -> 0;
+    };
   }
 
   /**

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class ResetLineageTest {
   @Test
   void aSingleResetHoldsTheBaseRunsCheckpointsUpToTheResetPoint() {
-    Lineage lineage = new Lineage(List.of(new Reset(98, "run-a", 0)), List.of());
+    Lineage lineage = new Lineage(List.of(new Reset(98, "run-a", 0)), List.of(), List.of());
     assertTrue(lineage.holds("run-a", 98), "the checkpoint taken at the reset point's workflow task");
     assertTrue(lineage.holds("run-a", 40));
     assertFalse(lineage.holds("run-a", 99), "after the reset point: the discarded branch");
@@ -24,7 +24,7 @@ class ResetLineageTest {
   @Test
   void resetsOfResetsHoldEachRunsPartOfTheHistory() {
     // run-a reset at 98 made run-b; run-b reset at 150 made the current run.
-    Lineage lineage = new Lineage(List.of(new Reset(98, "run-a", 0), new Reset(150, "run-b", 0)), List.of());
+    Lineage lineage = new Lineage(List.of(new Reset(98, "run-a", 0), new Reset(150, "run-b", 0)), List.of(), List.of());
     assertTrue(lineage.holds("run-a", 60));
     assertFalse(lineage.holds("run-a", 120), "run-a's events after 98 are not in this history");
     assertTrue(lineage.holds("run-b", 120));
@@ -37,7 +37,7 @@ class ResetLineageTest {
   void theStepsBetweenACheckpointAndTheResetPointAreNamed() {
     Lineage lineage = new Lineage(List.of(new Reset(120, "run-a", 0)),
         List.of(new StepSignal(90, "'pm: creates prd.md'"), new StepSignal(110, "'architect: creates architecture.md'"),
-            new StepSignal(130, "'po: validates'")));
+            new StepSignal(130, "'po: validates'")), List.of());
     assertEquals(List.of("'architect: creates architecture.md'"), lineage.stepsBetween(98, 120));
     assertEquals(List.of(), lineage.stepsBetween(112, 120));
   }
