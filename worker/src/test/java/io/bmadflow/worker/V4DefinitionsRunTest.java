@@ -74,6 +74,24 @@ class V4DefinitionsRunTest {
     for (int i = 0; i < FILES.size(); i++) {
       check(FILES.get(i), projects.get(i));
     }
+    String recordTo = System.getProperty("bmadflow.recordHistories");
+    if (recordTo != null && "fx".equals(prefix)) {
+      record("fx-brownfield-fullstack", Path.of(recordTo));
+    }
+  }
+
+  /**
+   * Writes a project's histories and its phases' to {@code dir} as {@code v4-shapes-<file>*.json},
+   * for RecordedHistoriesTest: a routing step, guidance steps skipped and completed, named agent steps.
+   */
+  private static void record(String project, Path dir) throws Exception {
+    ProjectSnapshot done = fixture.await(project).finalState();
+    List<String> workflowIds = new ArrayList<>(List.of(io.bmadflow.workflows.ProjectIds.workflowId(project)));
+    done.phases().forEach(phase -> workflowIds.add(io.bmadflow.workflows.ProjectIds.phaseWorkflowId(project, phase)));
+    for (String workflowId : workflowIds) {
+      String name = workflowId.replace(io.bmadflow.workflows.ProjectIds.workflowId(project), "v4-shapes-" + project.substring(3));
+      Files.writeString(dir.resolve(name + ".json"), fixture.temporal.client().fetchHistory(workflowId).toJson(true));
+    }
   }
 
   private void check(String file, String project) throws Exception {
