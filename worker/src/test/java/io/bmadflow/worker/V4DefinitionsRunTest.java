@@ -37,7 +37,33 @@ class V4DefinitionsRunTest {
   @BeforeAll
   static void startStack() throws Exception {
     fixture = new StackFixture(dataDir);
-    worker = fixture.worker("v4-worker", 0);
+    worker = fixture.worker("v4-worker", new FlagSettingAgents());
+  }
+
+  /**
+   * The built-in agents, and for projects named {@code flags-*} an analyst that answers BMAD's
+   * questions the way a user would: this enhancement is a single story, the user wants an AI UI
+   * prompt and generated a UI, and wants technical research first.
+   */
+  static final class FlagSettingAgents implements io.bmadflow.activities.agents.AgentRunner {
+    private final io.bmadflow.activities.agents.BuiltInAgentRunner builtIn =
+        new io.bmadflow.activities.agents.BuiltInAgentRunner(java.time.Duration.ZERO);
+
+    @Override
+    public io.bmadflow.workflows.agents.AgentStepResult run(io.bmadflow.workflows.agents.AgentStepRequest request,
+        io.bmadflow.activities.Workspace workspace, Runnable progress) {
+      var result = builtIn.run(request, workspace, progress);
+      if (!request.projectId().startsWith("flags-") || !"analyst".equals(request.agent()) || request.stepIndex() != 0) {
+        return result;
+      }
+      java.util.Map<String, Boolean> flags = new java.util.TreeMap<>(result.flags());
+      flags.put("single_story", true);
+      flags.put("user_wants_ai_generation", true);
+      flags.put("user_has_generated_ui", true);
+      flags.put("technical_research_prompt", true);
+      return new io.bmadflow.workflows.agents.AgentStepResult(result.agent(), result.artifacts(), result.stories(), flags,
+          result.summary(), result.executedBy(), result.gate(), result.decisions(), result.risks());
+    }
   }
 
   @AfterAll
@@ -57,6 +83,48 @@ class V4DefinitionsRunTest {
     Assumptions.assumeTrue(dir != null,
         "set -Dbmadflow.v4.dir to a directory holding BMAD-METHOD's six v4 workflow files to run them too");
     runAll(Path.of(dir), "real");
+  }
+
+  @Test
+  void stateFlagsChooseTheRouteAndTurnOnGuidanceConditionsAndOptionalSteps() throws Exception {
+    for (String file : List.of("brownfield-fullstack", "greenfield-fullstack")) {
+      var started = fixture.cli("start", "--project", "flags-" + file, "--definition",
+          FIXTURES.resolve(file + ".yaml").toAbsolutePath().toString());
+      assertEquals(0, started.code(), started.err());
+    }
+    ProjectSnapshot brownfield = fixture.await("flags-brownfield-fullstack").finalState();
+    assertEquals(ProjectSnapshot.COMPLETE, brownfield.phase());
+    StepRecord routing = brownfield.steps().get(1);
+    assertEquals("pm", routing.agent(), "the single_story route's agent ran");
+    assertEquals(DefinitionStep.AGENT, routing.kind());
+    assertEquals("route single_story (its flag is set): updated docs/brownfield-create-story.md using brownfield-create-story",
+        routing.detail());
+    assertTrue(Files.isRegularFile(fixture.workspaces.resolve("flags-brownfield-fullstack/docs/brownfield-create-story.md")));
+    assertEquals(Boolean.TRUE, brownfield.flags().get("single_story_path"));
+    assertEquals(null, brownfield.flags().get("major_enhancement_path"));
+    StepRecord check = brownfield.steps().get(2);
+    assertEquals(StepRecord.SKIPPED, check.outcome(), "the major-enhancement path is not taken");
+    assertEquals("condition 'major_enhancement_path' is false", check.detail());
+
+    ProjectSnapshot greenfield = fixture.await("flags-greenfield-fullstack").finalState();
+    assertEquals(ProjectSnapshot.COMPLETE, greenfield.phase());
+    Path workspace = fixture.workspaces.resolve("flags-greenfield-fullstack");
+    StepRecord setup = greenfield.steps().stream()
+        .filter(s -> s.label().startsWith("project_setup_guidance")).findFirst().orElseThrow();
+    assertEquals(StepRecord.COMPLETED, setup.outcome());
+    assertEquals(null, setup.agent());
+    assertTrue(setup.detail().startsWith("guidance (no agent runs): guide_project_structure: Where a generated UI goes"),
+        setup.detail());
+    StepRecord v0 = greenfield.steps().get(3);
+    assertEquals(StepRecord.COMPLETED, v0.outcome());
+    assertTrue(Files.isRegularFile(workspace.resolve("docs/v0_prompt.md")), "the remark is not part of the name");
+    StepRecord architecture = greenfield.steps().get(4);
+    assertTrue(architecture.detail().contains("optional steps run: technical_research_prompt; not turned on (no state flag):"
+        + " review_generated_ui_structure"), architecture.detail());
+    assertTrue(Files.readString(workspace.resolve("docs/technical_research_prompt.md")).contains("## Optional step"));
+    var status = fixture.cli("status", "--project", "flags-greenfield-fullstack");
+    assertTrue(status.out().contains("guidance:   solutioning project_setup_guidance: guide_project_structure [completed]"),
+        status.out());
   }
 
   /** Starts the six projects together, then checks each one's run. */
