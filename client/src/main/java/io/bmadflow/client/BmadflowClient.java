@@ -242,7 +242,29 @@ public final class BmadflowClient {
         snapshot == null ? 0 : snapshot.decisions().size(),
         snapshot == null ? 0 : snapshot.risks().size(),
         snapshot == null ? 0 : snapshot.risks().stream().mapToInt(Risk::score).max().orElse(0),
-        problem == null ? null : problem.describe(projectId));
+        problem == null ? null : problem.describe(projectId),
+        snapshot == null ? List.of() : guidanceLines(snapshot));
+  }
+
+  /** One line per guidance step in the step log: phase, label, outcome, the first line of its detail. */
+  static List<String> guidanceLines(ProjectSnapshot snapshot) {
+    List<String> lines = new java.util.ArrayList<>();
+    for (io.bmadflow.workflows.project.StepRecord step : snapshot.steps()) {
+      if (!io.bmadflow.workflows.definition.DefinitionStep.GUIDANCE.equals(step.kindOrDefault())) {
+        continue;
+      }
+      String detail = step.detail() == null ? "" : step.detail().strip();
+      int newline = detail.indexOf('\n');
+      if (newline >= 0) {
+        detail = detail.substring(0, newline).strip() + " ...";
+      }
+      if (detail.length() > 160) {
+        detail = detail.substring(0, 157) + "...";
+      }
+      lines.add(step.phase() + " " + step.label() + (step.storyId() == null ? "" : " (story " + step.storyId() + ")")
+          + " [" + step.outcome() + "]: " + detail);
+    }
+    return lines;
   }
 
   /** Approves or waives the gate a project waits on; returns the gate id. */

@@ -23,6 +23,8 @@ package io.bmadflow.client;
  * @param highestRisk the highest risk score (probability x impact), 0 when none
  * @param workflowTaskProblem when the workflow's task keeps failing (so it makes no progress while
  *     RUNNING): the failure, its attempt count and what to do; null otherwise
+ * @param guidance the guidance steps recorded so far (BMAD v4's {@code step:} entries that name no
+ *     agent), one line each: phase, step, outcome and the first line of its notes
  */
 public record ProjectStatus(
     String projectId,
@@ -42,4 +44,10 @@ public record ProjectStatus(
     int decisions,
     int risks,
     int highestRisk,
-    String workflowTaskProblem) {}
+    String workflowTaskProblem,
+    java.util.List<String> guidance) {
+
+  public ProjectStatus {
+    guidance = guidance == null ? java.util.List.of() : java.util.List.copyOf(guidance);
+  }
+}

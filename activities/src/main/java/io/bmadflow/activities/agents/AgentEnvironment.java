@@ -198,6 +198,12 @@ public final class AgentEnvironment {
     if (request.creates() != null && !request.creates().isBlank()) {
       env.put("BMADFLOW_CREATES", request.creates());
     }
+    if (request.uses() != null && !request.uses().isBlank()) {
+      env.put("BMADFLOW_USES", request.uses());
+    }
+    if (!request.optionalSteps().isEmpty()) {
+      env.put("BMADFLOW_OPTIONAL_STEPS", String.join(",", request.optionalSteps()));
+    }
     return env;
   }
 

@@ -4,6 +4,7 @@ import io.bmadflow.activities.Workspace;
 import io.bmadflow.workflows.agents.AgentStepRequest;
 import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.definition.DefinitionStep;
 import io.bmadflow.workflows.gates.GateResult;
 import io.bmadflow.workflows.project.Decision;
 import io.bmadflow.workflows.project.Risk;
@@ -60,6 +61,12 @@ public final class BuiltInAgentRunner implements AgentRunner {
     String action = request.action() == null ? "" : request.action();
     String story = request.storyId();
     String summary;
+    for (String optional : request.optionalSteps()) {
+      // BMAD's optional sub-steps (brainstorming_session, market_research_prompt...) the project turned on.
+      written.add(workspace.write("docs/" + fileName(optional), doc(request, title(agent, optional), inputs,
+          "## Optional step\n" + optional + ", done before " + (request.creates() != null ? request.creates() : action)
+              + ".\n")));
+    }
     switch (action) {
       case "shard_documents" -> {
         written.add(workspace.write("docs/epics/epic-1.md",
@@ -104,7 +111,7 @@ public final class BuiltInAgentRunner implements AgentRunner {
           gate = new GateResult(GateResult.PO_CHECKLIST, "APPROVED", null, List.of());
           summary = "validated all artifacts: APPROVED";
         } else {
-          String target = request.creates() != null ? request.creates() : request.updates();
+          String target = DefinitionStep.artifactName(request.creates() != null ? request.creates() : request.updates());
           String path = "docs/" + (target != null ? fileName(target) : fileName(action.isEmpty() ? agent : action));
           written.add(workspace.write(path, doc(request, title(agent, target != null ? target : action), inputs,
               body(agent))));
@@ -120,7 +127,9 @@ public final class BuiltInAgentRunner implements AgentRunner {
           if (agent.startsWith("spec-") && !"spec-planner".equals(agent)) {
             gate = new GateResult(GateResult.SPEC_SCORE, null, 92, List.of());
           }
-          summary = (request.creates() != null ? "created " : "updated ") + path;
+          summary = (request.creates() != null ? "created " : "updated ") + path
+              + (request.uses() != null ? " using " + request.uses() : "")
+              + (request.optionalSteps().isEmpty() ? "" : " after " + String.join(", ", request.optionalSteps()));
         }
       }
     }

@@ -328,7 +328,8 @@ public final class CommandAgentRunner implements AgentRunner {
 
   /** {@code docs/<creates>}, with {@code .md} appended when the name has no extension. */
   static String conventionalPath(String creates) {
-    String name = creates.strip();
+    // BMAD writes remarks after the name: `prd.md (if needed)`, `v0_prompt (optional)`.
+    String name = io.bmadflow.workflows.definition.DefinitionStep.artifactName(creates);
     String fileName = name.substring(name.lastIndexOf('/') + 1);
     return "docs/" + (fileName.contains(".") ? name : name + ".md");
   }
@@ -435,10 +436,18 @@ public final class CommandAgentRunner implements AgentRunner {
     }
     line(p, "Updates", request.updates());
     line(p, "Validates", request.validates());
+    line(p, "Uses", request.uses());
     line(p, "Story", request.storyId());
     if (!request.requires().isEmpty()) {
       p.append("\n## Requires\n");
       request.requires().forEach(r -> p.append("- ").append(r).append('\n'));
+    }
+    if (!request.optionalSteps().isEmpty()) {
+      p.append("\n## Optional steps to do first\n");
+      request.optionalSteps().forEach(o -> p.append("- ").append(o).append('\n'));
+    }
+    if (request.notes() != null && !request.notes().isBlank()) {
+      p.append("\n## Notes from the workflow definition\n").append(request.notes().strip()).append('\n');
     }
     if (request.handoffPrompt() != null && !request.handoffPrompt().isBlank()) {
       p.append("\n## Handoff from the previous agent\n").append(request.handoffPrompt().strip()).append('\n');

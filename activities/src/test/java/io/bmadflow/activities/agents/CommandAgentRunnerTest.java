@@ -83,6 +83,34 @@ class CommandAgentRunnerTest {
   }
 
   @Test
+  void aV4StepGivesTheAgentItsUsesNotesAndOptionalStepsAndItsRemarkedArtifactByItsName() throws IOException {
+    Path agent = script("ux.sh", """
+        cat > "$BMADFLOW_WORKSPACE/../prompt-v4.md"
+        env | grep '^BMADFLOW_' | sort > "$BMADFLOW_WORKSPACE/../env-v4.txt"
+        mkdir -p docs
+        printf '# AI UI prompt\\n' > docs/v0_prompt.md
+        echo "wrote the generator prompt"
+        """);
+    AgentStepRequest request = new AgentStepRequest("my-app", null, "planning", 3, "ux-expert", null,
+        "v0_prompt (optional)", null, null, List.of("front-end-spec.md"), null, null, Map.of(), false,
+        "generate-ai-frontend-prompt", List.of("user_research_prompt"), "Only when the user wants one.\nThen stop.");
+
+    AgentStepResult result = runner(agent).run(request, workspace, NO_PROGRESS);
+
+    // The agent reported no file: the conventional path of the artifact's name (without its remark) counts.
+    assertEquals(List.of("docs/v0_prompt.md"), result.artifacts().stream().map(ArtifactRef::path).toList());
+    String prompt = Files.readString(workspace.root().resolveSibling("prompt-v4.md"));
+    for (String expected : List.of("Uses: generate-ai-frontend-prompt", "## Optional steps to do first\n- user_research_prompt",
+        "## Notes from the workflow definition\nOnly when the user wants one.\nThen stop.",
+        "conventionally at docs/v0_prompt.md")) {
+      assertTrue(prompt.contains(expected), "the prompt lacks '" + expected + "':\n" + prompt);
+    }
+    String env = Files.readString(workspace.root().resolveSibling("env-v4.txt"));
+    assertTrue(env.contains("BMADFLOW_USES=generate-ai-frontend-prompt\n"), env);
+    assertTrue(env.contains("BMADFLOW_OPTIONAL_STEPS=user_research_prompt\n"), env);
+  }
+
+  @Test
   void nonZeroExitFailsNamingTheAgentTheExitCodeAndStderr() {
     Path agent = script("failing.sh", """
         echo "starting"

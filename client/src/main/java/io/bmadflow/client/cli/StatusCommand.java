@@ -46,6 +46,9 @@ public class StatusCommand implements Callable<Integer> {
             status.lastCheckpoint() == null ? "" : ", last " + status.lastCheckpoint());
         out.printf("logs:       %d decisions, %d risks%s%n", status.decisions(), status.risks(),
             status.risks() == 0 ? "" : " (highest score " + status.highestRisk() + ")");
+        for (String line : status.guidance()) {
+          out.printf("guidance:   %s%n", line);
+        }
         if (status.paused()) {
           out.println("paused:     yes (`bmadflow resume --project " + status.projectId() + "`)");
         }

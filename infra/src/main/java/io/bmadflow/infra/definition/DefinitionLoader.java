@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.bmadflow.workflows.definition.DefinitionRoute;
 import io.bmadflow.workflows.definition.DefinitionStep;
 import io.bmadflow.workflows.definition.Phase;
 import io.bmadflow.workflows.definition.WorkflowDefinition;
@@ -88,8 +89,9 @@ public final class DefinitionLoader {
       Set.of("id", "name", "description", "type", "project_types", "sequence", "handoff_prompts",
           "flow_diagram", "decision_guidance");
   private static final Set<String> STEP_KEYS =
-      Set.of("agent", "phase", "action", "creates", "updates", "validates", "uses", "requires",
-          "condition", "optional", "optional_steps", "repeats", "notes");
+      Set.of("step", "agent", "phase", "action", "creates", "updates", "validates", "uses", "requires",
+          "condition", "optional", "optional_steps", "repeats", "notes", "routes");
+  private static final Set<String> ROUTE_KEYS = Set.of("agent", "uses", "continue", "notes");
 
   /**
    * A loaded definition.
@@ -314,7 +316,15 @@ public final class DefinitionLoader {
     }
     String name = null;
     JsonNode fields = node;
-    if (!node.has("agent")) {
+    if (node.has("step")) {
+      // BMAD v4's shape: `- step: project_setup_guidance` beside action, condition, notes (and maybe an agent).
+      JsonNode stepName = node.get("step");
+      if (!stepName.isValueNode() || stepName.isNull() || stepName.asText().isBlank()) {
+        throw new IllegalArgumentException(
+            "definition " + source + ": " + where + ".step must name the step (like 'step: workflow_end')");
+      }
+      name = stepName.asText().trim();
+    } else if (!node.has("agent")) {
       // A named step: `- workflow_end: {action: project_complete}`.
       if (node.size() != 1) {
         throw new IllegalArgumentException(
@@ -341,6 +351,10 @@ public final class DefinitionLoader {
     String agent = optionalText(fields, "agent", where + ".agent", source);
     if (name == null && (agent == null || agent.isBlank())) {
       throw new IllegalArgumentException("definition " + source + ": " + where + ".agent is empty");
+    }
+    if (agent != null && agent.isBlank()) {
+      throw new IllegalArgumentException("definition " + source + ": " + where + ".agent is empty; leave the key out"
+          + " for a guidance step");
     }
     String phase = optionalText(fields, "phase", where + ".phase", source);
     if (phase != null) {
@@ -380,7 +394,43 @@ public final class DefinitionLoader {
         optional != null && optional.asBoolean(),
         textList(fields.get("optional_steps"), where + ".optional_steps", source),
         optionalText(fields, "repeats", where + ".repeats", source),
-        optionalText(fields, "notes", where + ".notes", source));
+        optionalText(fields, "notes", where + ".notes", source),
+        routes(fields.get("routes"), where + ".routes", source, ignored));
+  }
+
+  /** A routing step's {@code routes:}: a mapping of route names to an agent (with {@code uses}) or {@code continue}. */
+  private static List<DefinitionRoute> routes(JsonNode value, String where, String source, Set<String> ignored) {
+    if (value == null || value.isNull()) {
+      return List.of();
+    }
+    if (!value.isObject() || value.isEmpty()) {
+      throw new IllegalArgumentException("definition " + source + ": " + where + " must be a mapping of route names"
+          + " to a route (an 'agent' with 'uses', or 'continue: to_next_step')");
+    }
+    List<DefinitionRoute> routes = new ArrayList<>();
+    for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      String at = where + "." + entry.getKey();
+      JsonNode route = entry.getValue();
+      if (!route.isObject()) {
+        throw new IllegalArgumentException("definition " + source + ": " + at + " must be a mapping (an 'agent' with"
+            + " 'uses', or 'continue: to_next_step')");
+      }
+      route.fieldNames().forEachRemaining(k -> {
+        if (!ROUTE_KEYS.contains(k)) {
+          ignored.add(at + "." + k);
+        }
+      });
+      String agent = optionalText(route, "agent", at + ".agent", source);
+      String continueTo = optionalText(route, "continue", at + ".continue", source);
+      if ((agent == null || agent.isBlank()) && continueTo == null) {
+        throw new IllegalArgumentException("definition " + source + ": " + at + " names neither an 'agent' nor"
+            + " 'continue'; a route hands the step to an agent or continues the sequence");
+      }
+      routes.add(new DefinitionRoute(entry.getKey(), agent == null || agent.isBlank() ? null : agent.trim(),
+          optionalText(route, "uses", at + ".uses", source), continueTo, optionalText(route, "notes", at + ".notes", source)));
+    }
+    return routes;
   }
 
   private static String requiredText(JsonNode node, String key, String where, String source) {

@@ -233,4 +233,107 @@ class DefinitionLoaderTest {
     assertEquals("definition latin1.yaml is not UTF-8 text (a malformed byte sequence at byte offset 19); save it"
         + " as UTF-8", refused.getMessage());
   }
+
+  // ---- BMAD v4's step shapes -------------------------------------------------------------------
+
+  /** The six workflow files of BMAD v4, by the names they have there. */
+  static final java.util.List<String> V4_FILES = java.util.List.of("greenfield-fullstack", "greenfield-service",
+      "greenfield-ui", "brownfield-fullstack", "brownfield-service", "brownfield-ui");
+
+  private static DefinitionLoader.Loaded fixture(String name) throws Exception {
+    try (var in = DefinitionLoaderTest.class.getResourceAsStream("/io/bmadflow/definitions/v4/" + name + ".yaml")) {
+      return DefinitionLoader.parse(in.readAllBytes(), name + ".yaml");
+    }
+  }
+
+  @Test
+  void theV4FixturesLoadWithEveryKeyModelled() throws Exception {
+    for (String name : V4_FILES) {
+      DefinitionLoader.Loaded loaded = fixture(name);
+      assertEquals("fixture-" + name, loaded.definition().id());
+      assertEquals(java.util.List.of(), loaded.ignoredKeys(), name);
+      assertV4Shapes(loaded.definition(), name);
+    }
+  }
+
+  /** What every one of the six v4 files has: agent steps, a story loop, guidance steps, and the end step. */
+  private static void assertV4Shapes(WorkflowDefinition definition, String name) {
+    java.util.List<DefinitionStep> steps = definition.sequence();
+    DefinitionStep end = steps.get(steps.size() - 1);
+    assertEquals("workflow_end", end.step(), name);
+    assertEquals("project_complete", end.action(), name);
+    assertEquals(DefinitionStep.GUIDANCE, end.kind(), name);
+    assertTrue(steps.stream().anyMatch(s -> "repeat_development_cycle".equals(s.step()) && !s.isAgentStep()), name);
+    assertTrue(steps.stream().anyMatch(s -> s.repeats() != null && "sm".equals(s.agent())), name);
+    assertTrue(steps.stream().anyMatch(s -> "analyst/pm".equals(s.agent()) && s.optional()), name);
+    assertTrue(steps.stream().anyMatch(s -> "various".equals(s.agent()) && "po_checklist_issues".equals(s.condition())), name);
+    assertTrue(steps.stream().anyMatch(s -> "po-master-checklist".equals(s.uses())), name);
+  }
+
+  @Test
+  void theV4StepShapesMapToSteps() throws Exception {
+    WorkflowDefinition fullstack = fixture("greenfield-fullstack").definition();
+    DefinitionStep setup = fullstack.sequence().stream()
+        .filter(s -> "project_setup_guidance".equals(s.step())).findFirst().orElseThrow();
+    assertEquals(null, setup.agent());
+    assertEquals(DefinitionStep.GUIDANCE, setup.kind());
+    assertEquals("guide_project_structure", setup.action());
+    assertEquals("user_has_generated_ui", setup.condition());
+    assertTrue(setup.notes().startsWith("Where a generated UI goes"), setup.notes());
+    assertEquals(java.util.List.of("brainstorming_session", "market_research_prompt"),
+        fullstack.sequence().get(0).optionalSteps());
+    assertEquals(java.util.List.of("prd.md", "front-end-spec.md"), fullstack.sequence().get(4).requires());
+    assertEquals("v0_prompt (optional)", fullstack.sequence().get(3).creates());
+    assertEquals("v0_prompt", DefinitionStep.artifactName(fullstack.sequence().get(3).creates()));
+    assertEquals("prd.md", DefinitionStep.artifactName(fullstack.sequence().get(5).updates()));
+
+    WorkflowDefinition brownfield = fixture("brownfield-fullstack").definition();
+    DefinitionStep classify = brownfield.sequence().get(0);
+    assertEquals("enhancement_classification", classify.step());
+    assertEquals("analyst", classify.agent());
+    assertEquals(DefinitionStep.AGENT, classify.kind());
+    DefinitionStep routing = brownfield.sequence().get(1);
+    assertEquals("routing_decision", routing.step());
+    assertTrue(routing.isRouting());
+    assertEquals(java.util.List.of(
+        new io.bmadflow.workflows.definition.DefinitionRoute("single_story", "pm", "brownfield-create-story", null,
+            "One story, then straight to development."),
+        new io.bmadflow.workflows.definition.DefinitionRoute("small_feature", "pm", "brownfield-create-epic", null,
+            "One epic of a few stories."),
+        new io.bmadflow.workflows.definition.DefinitionRoute("major_enhancement", null, null, "to_next_step",
+            "The full planning below.")), routing.routes());
+    assertEquals("pm/architect", brownfield.sequence().get(5).agent());
+    assertEquals("pm", DefinitionStep.resolveAgent(brownfield.sequence().get(5).agent()));
+    assertEquals("orchestrator", DefinitionStep.resolveAgent("various"));
+  }
+
+  @Test
+  void aRouteNeedsAnAgentOrContinue() {
+    String yaml = "workflow:\n  id: x\n  sequence:\n    - step: routing\n      routes:\n        a:\n          notes: n\n";
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(yaml.getBytes(StandardCharsets.UTF_8), "r.yaml"));
+    assertTrue(refused.getMessage().contains("workflow.sequence[0].routes.a names neither an 'agent' nor 'continue'"),
+        refused.getMessage());
+    String blank = "workflow:\n  id: x\n  sequence:\n    - step: \"\"\n      action: a\n";
+    IllegalArgumentException unnamed = assertThrows(IllegalArgumentException.class,
+        () -> DefinitionLoader.parse(blank.getBytes(StandardCharsets.UTF_8), "s.yaml"));
+    assertTrue(unnamed.getMessage().contains("workflow.sequence[0].step must name the step"), unnamed.getMessage());
+  }
+
+  /**
+   * BMAD-METHOD's own six v4 files, from the directory {@code -Dbmadflow.v4.dir} names (they are
+   * not in this repository): each loads with every key modelled.
+   */
+  @Test
+  void theRealV4FilesLoadWhenGiven() throws Exception {
+    String dir = System.getProperty("bmadflow.v4.dir");
+    org.junit.jupiter.api.Assumptions.assumeTrue(dir != null,
+        "set -Dbmadflow.v4.dir to a directory holding BMAD-METHOD's six v4 workflow files to load them too");
+    for (String name : V4_FILES) {
+      DefinitionLoader.Loaded loaded = DefinitionLoader.load(Path.of(dir, name + ".yaml").toString());
+      assertEquals(name, loaded.definition().id());
+      assertEquals(java.util.List.of(), loaded.ignoredKeys(), name);
+      assertV4Shapes(loaded.definition(), name);
+    }
+  }
 }

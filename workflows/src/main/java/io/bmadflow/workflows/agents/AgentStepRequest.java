@@ -22,6 +22,10 @@ import java.util.Map;
  * @param useFallback run the agent's configured fallback runner instead of its primary one: set
  *     after a hot recovery replaced the agent (the worker also switches by itself after
  *     {@code BMADFLOW_AGENT_FALLBACK_AFTER} failed attempts)
+ * @param uses the checklist, task or template the step uses ({@code po-master-checklist}), or null
+ * @param optionalSteps the step's optional sub-steps ({@code optional_steps}) that the project's
+ *     state flags turned on, to do before the step's own work
+ * @param notes BMAD's notes for the step, or null
  */
 public record AgentStepRequest(
     String projectId,
@@ -37,11 +41,23 @@ public record AgentStepRequest(
     String storyId,
     String handoffPrompt,
     Map<String, ArtifactRef> knownArtifacts,
-    boolean useFallback) {
+    boolean useFallback,
+    String uses,
+    List<String> optionalSteps,
+    String notes) {
 
   public AgentStepRequest {
     requires = requires == null ? List.of() : List.copyOf(requires);
     knownArtifacts = knownArtifacts == null ? Map.of() : Map.copyOf(knownArtifacts);
+    optionalSteps = optionalSteps == null ? List.of() : List.copyOf(optionalSteps);
+  }
+
+  /** A step without {@code uses}, optional sub-steps or notes. */
+  public AgentStepRequest(String projectId, String workspace, String phase, int stepIndex, String agent,
+      String action, String creates, String updates, String validates, List<String> requires,
+      String storyId, String handoffPrompt, Map<String, ArtifactRef> knownArtifacts, boolean useFallback) {
+    this(projectId, workspace, phase, stepIndex, agent, action, creates, updates, validates, requires,
+        storyId, handoffPrompt, knownArtifacts, useFallback, null, List.of(), null);
   }
 
   /** A step for the agent's primary runner. */
@@ -55,6 +71,6 @@ public record AgentStepRequest(
   /** The same step for the agent's fallback runner. */
   public AgentStepRequest withFallback() {
     return new AgentStepRequest(projectId, workspace, phase, stepIndex, agent, action, creates, updates,
-        validates, requires, storyId, handoffPrompt, knownArtifacts, true);
+        validates, requires, storyId, handoffPrompt, knownArtifacts, true, uses, optionalSteps, notes);
   }
 }

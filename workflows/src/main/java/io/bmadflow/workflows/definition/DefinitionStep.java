@@ -24,6 +24,8 @@ import java.util.List;
  * @param optionalSteps BMAD's optional sub-steps
  * @param repeats how the step repeats ({@code for_each_epic}), or null
  * @param notes BMAD's notes for the step
+ * @param routes the routes of a routing step ({@code routes:}), in the file's order; empty for
+ *     other steps
  */
 public record DefinitionStep(
     String step,
@@ -39,11 +41,50 @@ public record DefinitionStep(
     boolean optional,
     List<String> optionalSteps,
     String repeats,
-    String notes) {
+    String notes,
+    List<DefinitionRoute> routes) {
+
+  /** The kind of a step that runs an agent. */
+  public static final String AGENT = "agent";
+  /** The kind of a guidance step: recorded, with its notes, but no agent runs. */
+  public static final String GUIDANCE = "guidance";
 
   public DefinitionStep {
     requires = requires == null ? List.of() : List.copyOf(requires);
     optionalSteps = optionalSteps == null ? List.of() : List.copyOf(optionalSteps);
+    routes = routes == null ? List.of() : List.copyOf(routes);
+  }
+
+  /** A step without routes. */
+  public DefinitionStep(String step, String agent, String phase, String action, String creates, String updates,
+      String validates, String uses, List<String> requires, String condition, boolean optional,
+      List<String> optionalSteps, String repeats, String notes) {
+    this(step, agent, phase, action, creates, updates, validates, uses, requires, condition, optional,
+        optionalSteps, repeats, notes, List.of());
+  }
+
+  /** {@value #AGENT} when the step names an agent, else {@value #GUIDANCE}. */
+  @JsonIgnore
+  public String kind() {
+    return isAgentStep() ? AGENT : GUIDANCE;
+  }
+
+  /** Whether this is a routing step ({@code routes:}): its route is chosen by state flags. */
+  @JsonIgnore
+  public boolean isRouting() {
+    return !routes.isEmpty();
+  }
+
+  /**
+   * An artifact name as BMAD writes it, without its trailing remark: {@code prd.md (if needed)}
+   * is {@code prd.md}, {@code v0_prompt (optional)} is {@code v0_prompt}.
+   */
+  public static String artifactName(String target) {
+    if (target == null) {
+      return null;
+    }
+    String name = target.replaceAll("\\s*\\([^)]*\\)\\s*$", "").trim();
+    return name.isEmpty() ? target.trim() : name;
   }
 
   /**

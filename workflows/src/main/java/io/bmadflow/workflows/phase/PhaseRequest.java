@@ -24,6 +24,11 @@ import java.util.Map;
  * @param openGates the gate steps of this phase whose improvement loop had not finished: they run
  *     again even though they have records
  * @param fallbackAgents the agents to run on their fallback runners
+ * @param stepModel how the phase reads its steps: 0 (requests from before the change; guidance
+ *     steps are recorded whatever their condition) or {@link #V4_STEP_SHAPES} (guidance steps
+ *     honour their condition, routing steps choose a route, agent steps get {@code uses},
+ *     {@code notes} and the optional steps turned on); the project decides it once, at its fixed
+ *     point (see {@code ProjectVersions})
  */
 public record PhaseRequest(
     String projectId,
@@ -39,7 +44,11 @@ public record PhaseRequest(
     int agentAttempts,
     List<io.bmadflow.workflows.project.StepRecord> resumed,
     List<String> openGates,
-    List<String> fallbackAgents) {
+    List<String> fallbackAgents,
+    int stepModel) {
+
+  /** The step model of BMAD v4's step shapes ({@code v4-step-shapes}). */
+  public static final int V4_STEP_SHAPES = 1;
 
   public PhaseRequest {
     resumed = resumed == null ? List.of() : resumed;

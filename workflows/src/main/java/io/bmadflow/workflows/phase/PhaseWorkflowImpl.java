@@ -5,6 +5,7 @@ import io.bmadflow.workflows.agents.AgentActivities;
 import io.bmadflow.workflows.agents.AgentStepRequest;
 import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.definition.DefinitionRoute;
 import io.bmadflow.workflows.definition.DefinitionStep;
 import io.bmadflow.workflows.definition.PhasePlan;
 import io.bmadflow.workflows.gates.GateRecord;
@@ -36,6 +37,14 @@ import java.util.TreeMap;
  * the PO checklist, {@code address_qa_feedback} after QA), with their condition set; without
  * such steps, the step before the gate redoes its work. A gate still failing then escalates: the
  * phase waits for an operator to approve or waive it.
+ *
+ * <p>Steps by kind (with the {@code v4-step-shapes} step model, see {@link PhaseRequest#stepModel()}):
+ * a guidance step (no agent) whose condition holds, or has none, is recorded with its action and
+ * notes; a routing step takes the first route whose state flag is set, else the route that
+ * continues, sets the flags {@code <route>} and {@code <route>_path}, and runs the route's agent
+ * when it names one; an agent step whose condition holds runs its agent with its {@code uses},
+ * notes and the {@code optional_steps} whose state flags are set. Older requests record every
+ * guidance step whatever its condition, as they did.
  */
 public class PhaseWorkflowImpl implements PhaseWorkflow {
   /** Improvement loops before a failing gate escalates to an operator. */
@@ -131,13 +140,72 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       }
       DefinitionStep step = step(index);
       Workflow.await(() -> !paused);
-      if (!step.isAgentStep()) {
+      if (v4StepShapes()) {
+        if (step.isRouting()) {
+          route(index, storyId);
+        } else if (step.condition() != null && !flags.getOrDefault(step.condition(), false)) {
+          skip(index, storyId, "condition '" + step.condition() + "' is false");
+        } else if (!step.isAgentStep()) {
+          report(record(index, storyId, null, StepRecord.COMPLETED, guidance(step), null), null, null);
+        } else {
+          runGatedStep(indexes, pos, storyId);
+        }
+      } else if (!step.isAgentStep()) {
         report(record(index, storyId, null, StepRecord.COMPLETED, "guidance step, no agent work", null), null, null);
       } else if (step.condition() != null && !flags.getOrDefault(step.condition(), false)) {
         skip(index, storyId, "condition '" + step.condition() + "' is false");
       } else {
         runGatedStep(indexes, pos, storyId);
       }
+    }
+  }
+
+  private boolean v4StepShapes() {
+    return request.stepModel() >= PhaseRequest.V4_STEP_SHAPES;
+  }
+
+  /** What a guidance step records: its action and its notes. */
+  private static String guidance(DefinitionStep step) {
+    String what = step.action() != null ? step.action() : step.step();
+    return "guidance (no agent runs): " + what + (step.notes() != null ? ": " + step.notes().strip() : "");
+  }
+
+  /**
+   * Runs a routing step: the first route whose flag is set, else the first that continues; sets
+   * the route's flags and runs its agent if it names one.
+   */
+  private void route(int index, String storyId) {
+    DefinitionStep step = step(index);
+    DefinitionRoute taken = null;
+    for (DefinitionRoute route : step.routes()) {
+      if (flags.getOrDefault(route.name(), false)) {
+        taken = route;
+        break;
+      }
+    }
+    boolean byFlag = taken != null;
+    if (taken == null) {
+      taken = step.routes().stream().filter(r -> r.continueTo() != null).findFirst().orElse(null);
+    }
+    List<String> names = step.routes().stream().map(DefinitionRoute::name).toList();
+    if (taken == null) {
+      skip(index, storyId, "no route's flag (" + String.join(", ", names) + ") is set and no route continues");
+      return;
+    }
+    Map<String, Boolean> routeFlags = new TreeMap<>();
+    routeFlags.put(taken.name(), true);
+    routeFlags.put(taken.name() + "_path", true);
+    flags.putAll(routeFlags);
+    String why = "route " + taken.name() + (byFlag ? " (its flag is set)" : " (the default: no flag of "
+        + String.join(", ", names) + " is set)");
+    if (taken.agent() != null) {
+      AgentStepResult result = runAgent(index, storyId, taken.agent(),
+          step.action() != null ? step.action() : taken.uses(), taken.uses(), taken.notes());
+      report(record(index, storyId, result.agent(), StepRecord.COMPLETED, why + ": " + result.summary(),
+          result.executedBy()), result, null, routeFlags);
+    } else {
+      report(record(index, storyId, null, StepRecord.COMPLETED, why + ": continue " + taken.continueTo()
+          + (taken.notes() != null ? "; " + taken.notes().strip() : ""), null), null, null, routeFlags);
     }
   }
 
@@ -211,9 +279,17 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
 
   private AgentStepResult runAgent(int index, String storyId) {
     DefinitionStep step = step(index);
-    String agent = DefinitionStep.resolveAgent(step.agent());
-    AgentStepRequest stepRequest =
-        new AgentStepRequest(
+    return runAgent(index, storyId, step.agent(), step.action(), step.uses(), step.notes());
+  }
+
+  private AgentStepResult runAgent(int index, String storyId, String bmadAgent, String action, String uses, String notes) {
+    DefinitionStep step = step(index);
+    String agent = DefinitionStep.resolveAgent(bmadAgent);
+    AgentStepRequest stepRequest = v4StepShapes()
+        ? new AgentStepRequest(request.projectId(), request.workspace(), request.phase(), index, agent, action,
+            step.creates(), step.updates(), step.validates(), step.requires(), storyId, handoffPrompt(agent), artifacts,
+            false, uses, optionalStepsOn(step), notes)
+        : new AgentStepRequest(
             request.projectId(),
             request.workspace(),
             request.phase(),
@@ -261,8 +337,21 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
     }
   }
 
+  /** The step's optional sub-steps whose state flag is set. */
+  private List<String> optionalStepsOn(DefinitionStep step) {
+    return step.optionalSteps().stream().filter(o -> flags.getOrDefault(o, false)).toList();
+  }
+
   private StepRecord completed(int index, String storyId, AgentStepResult result) {
-    return record(index, storyId, result.agent(), StepRecord.COMPLETED, result.summary(), result.executedBy());
+    String detail = result.summary();
+    DefinitionStep step = step(index);
+    if (v4StepShapes() && !step.optionalSteps().isEmpty()) {
+      List<String> on = optionalStepsOn(step);
+      List<String> off = step.optionalSteps().stream().filter(o -> !on.contains(o)).toList();
+      detail += "; optional steps run: " + (on.isEmpty() ? "none" : String.join(", ", on))
+          + (off.isEmpty() ? "" : "; not turned on (no state flag): " + String.join(", ", off));
+    }
+    return record(index, storyId, result.agent(), StepRecord.COMPLETED, detail, result.executedBy());
   }
 
   private void skip(int index, String storyId, String why) {
@@ -271,11 +360,17 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
 
   private StepRecord record(int index, String storyId, String agent, String outcome, String detail, String executedBy) {
     int attempt = runs.merge(index + "#" + storyId, 1, Integer::sum);
-    return new StepRecord(index, request.phase(), step(index).label(), agent, storyId, outcome, detail, executedBy, attempt);
+    String kind = !v4StepShapes() ? null : agent != null ? DefinitionStep.AGENT : step(index).kind();
+    return new StepRecord(index, request.phase(), step(index).label(), agent, storyId, outcome, detail, executedBy, attempt,
+        kind);
   }
 
   private void report(StepRecord record, AgentStepResult result, GateRecord gate) {
-    project.stepFinished(new StepFinished(record, result, gate));
+    report(record, result, gate, Map.of());
+  }
+
+  private void report(StepRecord record, AgentStepResult result, GateRecord gate, Map<String, Boolean> stepFlags) {
+    project.stepFinished(new StepFinished(record, result, gate, stepFlags));
     stepRuns++;
   }
 

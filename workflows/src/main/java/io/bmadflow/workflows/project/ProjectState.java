@@ -163,6 +163,7 @@ final class ProjectState {
     if (result != null) {
       applyAgentResult(record, result);
     }
+    flags.putAll(event.flags());
     GateRecord gate = event.gate();
     String gateKey = record.phase() + "/" + record.stepId();
     if (gate != null) {

@@ -18,18 +18,33 @@ import io.temporal.workflow.Workflow;
 final class ProjectVersions {
   /** The change id of the replay-safe core: versions at fixed points, trigger memory carried. */
   static final String CORE = "replay-safe-core";
+  /**
+   * The change id of BMAD v4's step shapes: guidance steps honour their condition, routing steps
+   * choose a route, agent steps get {@code uses}, notes and optional sub-steps (see
+   * {@code PhaseRequest.stepModel}). Asked right after {@link #CORE}, on the replay-safe path only.
+   */
+  static final String V4_STEP_SHAPES = "v4-step-shapes";
 
   private final boolean legacy;
+  private final boolean v4StepShapes;
   /** The legacy change ids asked so far, with their answers: each is asked once, at first use, as it was. */
   private final java.util.Map<String, Integer> asked = new java.util.HashMap<>();
 
-  private ProjectVersions(boolean legacy) {
+  private ProjectVersions(boolean legacy, boolean v4StepShapes) {
     this.legacy = legacy;
+    this.v4StepShapes = v4StepShapes;
   }
 
   /** Takes the decisions; call it once, first, in the main workflow method. */
   static ProjectVersions decide() {
-    return new ProjectVersions(Workflow.getVersion(CORE, Workflow.DEFAULT_VERSION, 1) < 1);
+    boolean legacy = Workflow.getVersion(CORE, Workflow.DEFAULT_VERSION, 1) < 1;
+    boolean v4StepShapes = !legacy && Workflow.getVersion(V4_STEP_SHAPES, Workflow.DEFAULT_VERSION, 1) >= 1;
+    return new ProjectVersions(legacy, v4StepShapes);
+  }
+
+  /** The step model the phases run with: {@code PhaseRequest.V4_STEP_SHAPES} on this code, 0 for older histories. */
+  int stepModel() {
+    return v4StepShapes ? io.bmadflow.workflows.phase.PhaseRequest.V4_STEP_SHAPES : 0;
   }
 
   /** Whether this run replays a history from before the replay-safe core. */

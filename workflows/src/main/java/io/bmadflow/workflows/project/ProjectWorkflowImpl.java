@@ -136,7 +136,7 @@ public class ProjectWorkflowImpl implements ProjectWorkflow {
       return child.run(new PhaseRequest(state.projectId(), state.workspace(), phase, state.definition(),
           phaseSteps.stepIndexes(), state.stories(), state.flags(), state.artifacts(), state.lastAgent(), state.paused(),
           request.agentAttempts(), resumedHere ? state.stepsIn(phase) : List.of(), state.openGatesIn(phase),
-          state.fallbackAgents()));
+          state.fallbackAgents(), versions.stepModel()));
     } catch (ChildWorkflowFailure e) {
       throw ApplicationFailure.newNonRetryableFailure(
           "project " + state.projectId() + ": phase " + phase + " failed after step '" + state.step() + "': "
