@@ -36,7 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class DevServerResetTest {
   /** Long enough steps that the project is still running when the test resets it. */
   private static final long STEP_MS = 150;
-  private static final String PHASE_TRANSITION = "phase transition";
+  /** The trigger that names a checkpoint taken between two phases (any other is taken while a phase runs). */
+  private static final String PHASE_TRANSITION = "phase_transition";
 
   @TempDir static Path dataDir;
   static StackFixture stack;
@@ -119,7 +120,7 @@ class DevServerResetTest {
     String project = "reset-mid-phase";
     Twin twin = uninterrupted(project);
     // The first checkpoint inside a phase (a handoff while planning runs); two later, planning has ended.
-    Reached reached = runPast(project, c -> !c.trigger().contains(PHASE_TRANSITION), 1);
+    Reached reached = runPast(project, c -> !PHASE_TRANSITION.equals(c.trigger()), 1);
     temporalCli("workflow", "reset", "--workflow-id", ProjectIds.workflowId(project), "--run-id", reached.at().runId(),
         "--event-id", String.valueOf(reached.at().historyEventId()), "--reason", "reset into a running phase");
     ProjectSnapshot end = stack.await(project).finalState();
@@ -143,7 +144,7 @@ class DevServerResetTest {
    * checkpoint varies with timing, so it is found by its trigger, not by its index.
    */
   private Reached runPastTheThirdCheckpoint(String project) throws Exception {
-    return runPast(project, c -> c.trigger().contains(PHASE_TRANSITION), 2);
+    return runPast(project, c -> PHASE_TRANSITION.equals(c.trigger()), 2);
   }
 
   /**

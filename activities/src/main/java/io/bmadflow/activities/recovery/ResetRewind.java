@@ -301,7 +301,7 @@ public final class ResetRewind implements WorkspaceGuard {
       error = "the reset point (event " + reset.eventId() + ") is inside phase " + lineage.inFlight().stream()
           .map(p -> p.workflowId() + " (run " + p.runId() + ")").toList() + ", which Temporal does not reset: the"
           + " phase's steps after the reset point stand, so the workspace is left as it is (rewinding it would lose"
-          + " their files). Reset to a checkpoint taken at a phase transition (its trigger says `phase transition`)"
+          + " their files). Reset to a checkpoint taken at a phase transition (its trigger is `phase_transition`)"
           + " to rewind the files too";
     } else if (target == null) {
       outcome = RecoveryReport.FAILED;
