@@ -278,7 +278,7 @@ class WebUiTest {
       WebElement box = dialog.findElement(By.cssSelector("[data-testid='" + exclude + "'] input[type='checkbox']"));
       until(d -> box.isSelected() ? true : null);
     }
-    visible(By.cssSelector("#reset-confirmation-modal #reset-reason")).sendKeys("back to checkpoint " + third.checkpointId());
+    visible(By.cssSelector("#reset-confirmation-modal #reset-reason")).sendKeys("back to the third checkpoint");
     elementScreenshot(dialog, "reset-dialog.png");
     visible(By.xpath("//*[@id='reset-confirmation-modal']//button[normalize-space()='Confirm']")).click();
 
@@ -295,6 +295,11 @@ class WebUiTest {
     // The old run's page says where the reset went.
     browser.navigate().refresh();
     visible(By.xpath("//*[contains(normalize-space(), 'This Workflow has been reset')]"));
+    String link = visible(By.xpath("//a[normalize-space()='here']")).getAttribute("href");
+    assertTrue(link != null && link.contains(newRun), "the reset run's page links to " + link + ", not to the new run " + newRun);
+    // The page has loaded when it shows the run's input, the project request.
+    uiCode("\"projectId\"");
+    screenshot("reset-done.png");
     ProjectSnapshot end = stack.await(PROJECT).finalState();
     assertEquals(ProjectSnapshot.COMPLETE, end.phase());
     assertEquals(twinState, Outcomes.comparable(end));
@@ -322,12 +327,16 @@ class WebUiTest {
   /** Clicks a tab of the workflow page and reads the JSON it shows, as a flat map of its (or its fields') values. */
   private static Map<String, String> uiJson(String tabTestId, String mustContain) throws IOException {
     visible(By.cssSelector("[data-testid='" + tabTestId + "']")).click();
-    WebElement code = until(d -> d.findElements(By.cssSelector(".cm-content")).stream()
-        .filter(e -> e.isDisplayed() && e.findElements(By.xpath("ancestor::dialog")).isEmpty())
-        .filter(e -> e.getText().contains("\"" + mustContain + "\""))
-        .findFirst().orElse(null));
-    JsonNode shown = JSON.readTree(code.getText());
+    JsonNode shown = JSON.readTree(uiCode("\"" + mustContain + "\"").getText());
     return flat(shown.has("fields") ? shown.get("fields") : shown);
+  }
+
+  /** The first code block on the page (outside the dialogs) that shows {@code text}, waiting for it. */
+  private static WebElement uiCode(String text) {
+    return until(d -> d.findElements(By.cssSelector(".cm-content")).stream()
+        .filter(e -> e.isDisplayed() && e.findElements(By.xpath("ancestor::dialog")).isEmpty())
+        .filter(e -> e.getText().contains(text))
+        .findFirst().orElse(null));
   }
 
   private static Map<String, String> flat(JsonNode object) {
