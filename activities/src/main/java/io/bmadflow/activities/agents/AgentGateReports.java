@@ -60,6 +60,14 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  *       {@code [x]} box before it). That decision is read; a report without a {@code Final Decision}
  *       heading reports no gate, and one whose section keeps none, or more than one, of the three
  *       (the unfilled template lists all three) is malformed.
+ *   <li>BMAD v6's implementation-readiness report: a markdown file whose name starts with
+ *       {@code implementation-readiness-report} under {@code _bmad-output/} (v6's default output
+ *       folder; the check writes {@code planning-artifacts/implementation-readiness-report-{date}.md})
+ *       or {@code docs/}, up to {@link #CHECKLIST_DEPTH} folders deep. Its
+ *       {@code Overall Readiness Status} (a heading followed by the status, or the status after a
+ *       colon on the same line) must be one of READY, NEEDS WORK and NOT READY (emphasis and emoji
+ *       around it are ignored; the unfilled {@code [READY/NEEDS WORK/NOT READY]} is malformed); a
+ *       report without it reports no gate.
  * </ul>
  *
  * <p>The protocol line {@code BMADFLOW-GATE: <gate-id> <verdict> [score]} reports any other gate:
@@ -89,6 +97,11 @@ final class AgentGateReports {
   static final int CHECKLIST_DEPTH = 3;
 
   private static final String CHECKLIST_NAME = "po-master-checklist";
+  private static final String READINESS_NAME = "implementation-readiness-report";
+  /** Where v6 reports go: BMAD's default output folder, and {@code docs/}. */
+  private static final List<String> READINESS_FOLDERS = List.of("_bmad-output", "docs");
+  /** The gate kind of v6's implementation-readiness check. */
+  static final String READINESS_GATE = "implementation-readiness";
   private static final Pattern GATE_ID = Pattern.compile("[a-z0-9._-]{1,64}");
   private static final Set<String> QA_VERDICTS = Set.of("PASS", "CONCERNS", "FAIL", "WAIVED");
   private static final Set<String> LINE_VERDICTS = Set.of("PASS", "CONCERNS", "FAIL", "WAIVED", "APPROVED",
@@ -117,7 +130,9 @@ final class AgentGateReports {
     for (String path : changed(workspace, before)) {
       Path file = workspace.resolve(path);
       String text = readBounded(file, path, agent);
+      String name = path.substring(path.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
       GateResult gate = path.startsWith(QA_GATES_DIRECTORY + "/") ? qaGate(path, text, agent)
+          : name.startsWith(READINESS_NAME) ? readiness(path, text, agent)
           : poChecklist(path, text, agent);
       if (gate != null) {
         gates.add(gate);
@@ -163,6 +178,24 @@ final class AgentGateReports {
             .forEach(f -> found.add(relative(root, f)));
       } catch (IOException | UncheckedIOException e) {
         throw new UncheckedIOException("cannot look for PO checklist reports in " + docs + ": " + e.getMessage(),
+            e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
+      }
+    }
+    for (String folder : READINESS_FOLDERS) {
+      Path base = workspace.resolve(folder);
+      if (!Files.isDirectory(base, LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      try (Stream<Path> files = Files.walk(base, CHECKLIST_DEPTH + 1)) {
+        files.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
+            .filter(f -> {
+              String name = f.getFileName().toString().toLowerCase(Locale.ROOT);
+              return name.startsWith(READINESS_NAME) && name.endsWith(".md");
+            })
+            .limit(MAX_CANDIDATES)
+            .forEach(f -> found.add(relative(root, f)));
+      } catch (IOException | UncheckedIOException e) {
+        throw new UncheckedIOException("cannot look for readiness reports in " + base + ": " + e.getMessage(),
             e instanceof IOException io ? io : ((UncheckedIOException) e).getCause());
       }
     }
@@ -310,6 +343,53 @@ final class AgentGateReports {
     List<String> issues = "APPROVED".equals(decision) ? List.of()
         : List.of("PO master checklist: " + decision + " (" + path + ")");
     return new GateResult(GateResult.PO_CHECKLIST, decision, null, issues);
+  }
+
+  // ---- BMAD v6's implementation-readiness report ---------------------------------------------
+
+  /**
+   * The status under the report's {@code Overall Readiness Status} heading (on the heading's line
+   * after a colon, or the first non-blank line after it), or null when it has none.
+   */
+  static GateResult readiness(String path, String text, String agent) {
+    List<String> lines = text.lines().toList();
+    String label = "overall readiness status";
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).strip();
+      Matcher heading = HEADING.matcher(line);
+      String plain = (heading.matches() ? heading.group(2) : line).replace("*", "").strip();
+      if (!plain.toLowerCase(Locale.ROOT).startsWith(label)) {
+        continue;
+      }
+      String value = plain.substring(label.length()).replaceFirst("^[\\s:]+", "");
+      int valueLine = i;
+      if (value.isBlank()) {
+        valueLine = i + 1;
+        while (valueLine < lines.size() && lines.get(valueLine).isBlank()) {
+          valueLine++;
+        }
+        if (valueLine == lines.size() || HEADING.matcher(lines.get(valueLine).strip()).matches()
+            && !lines.get(valueLine).toUpperCase(Locale.ROOT).contains("READY")
+            && !lines.get(valueLine).toUpperCase(Locale.ROOT).contains("NEEDS WORK")) {
+          throw malformed(agent, path, i + 1, "no status follows 'Overall Readiness Status'; write READY,"
+              + " NEEDS WORK or NOT READY");
+        }
+        value = lines.get(valueLine);
+      }
+      String words = value.toUpperCase(Locale.ROOT).replaceAll("[^A-Z/]+", " ").strip();
+      String status = words.contains("/") ? null
+          : words.startsWith("NOT READY") ? "NOT READY"
+          : words.startsWith("NEEDS WORK") ? "NEEDS WORK"
+          : words.startsWith("READY") ? "READY" : null;
+      if (status == null) {
+        throw malformed(agent, path, valueLine + 1, "the Overall Readiness Status is '" + bounded(value.strip())
+            + "'; keep one of READY, NEEDS WORK and NOT READY");
+      }
+      List<String> issues = "READY".equals(status) ? List.of()
+          : List.of("implementation readiness: " + status + " (" + path + ")");
+      return new GateResult(READINESS_GATE, status, null, issues);
+    }
+    return null;
   }
 
   // ---- the protocol line --------------------------------------------------------------------

@@ -131,6 +131,39 @@ class AgentGateReportsTest {
   }
 
   @Test
+  void aV6ReadinessReportsOverallStatusIsItsVerdict() {
+    String path = "_bmad-output/planning-artifacts/implementation-readiness-report-2026-12-02.md";
+    GateResult ready = AgentGateReports.readiness(path, readiness("### Overall Readiness Status\n\n## ✅ READY (with recommendations)"), "pm");
+    assertEquals(AgentGateReports.READINESS_GATE, ready.gate());
+    assertEquals(GateVerdict.PASS, GateVerdict.of(ready));
+    GateResult needsWork = AgentGateReports.readiness(path, readiness("**Overall Readiness Status:** 🟡 **NEEDS WORK**"), "pm");
+    assertEquals(GateVerdict.CONCERNS, GateVerdict.of(needsWork));
+    GateResult notReady = AgentGateReports.readiness(path, readiness("### Overall Readiness Status: **NOT READY**"), "pm");
+    assertEquals(GateVerdict.FAIL, GateVerdict.of(notReady));
+    assertEquals(List.of("implementation readiness: NOT READY (" + path + ")"), notReady.issues());
+    assertNull(AgentGateReports.readiness(path, readiness("## Findings\n\nNone."), "pm"), "no status, no gate");
+    var template = assertThrows(IllegalArgumentException.class, () -> AgentGateReports.readiness(path,
+        readiness("### Overall Readiness Status\n\n[READY/NEEDS WORK/NOT READY]"), "pm"));
+    assertTrue(template.getMessage().contains(path + ", line 7: the Overall Readiness Status is"
+        + " '[READY/NEEDS WORK/NOT READY]'; keep one of READY, NEEDS WORK and NOT READY"), template.getMessage());
+    var empty = assertThrows(IllegalArgumentException.class,
+        () -> AgentGateReports.readiness(path, readiness("### Overall Readiness Status\n"), "pm"));
+    assertTrue(empty.getMessage().contains(path + ", line 5: no status follows"), empty.getMessage());
+  }
+
+  @Test
+  void aCommandAgentsReadinessReportUnderBmadOutputIsRead() throws IOException {
+    Path pm = script("readiness.sh", "mkdir -p _bmad-output/planning-artifacts\n"
+        + "cat > _bmad-output/planning-artifacts/implementation-readiness-report-2026-12-02.md <<'EOF'\n"
+        + readiness("### Overall Readiness Status\n\nNOT READY") + "EOF\n");
+    AgentStepResult result = new CommandAgentRunner(List.of(pm.toString()), Duration.ofSeconds(30))
+        .run(request("pm", null), workspace, () -> {});
+    assertEquals(new GateResult(AgentGateReports.READINESS_GATE, "NOT READY", null,
+        List.of("implementation readiness: NOT READY (_bmad-output/planning-artifacts/"
+            + "implementation-readiness-report-2026-12-02.md)")), result.gate());
+  }
+
+  @Test
   void theGateProtocolLineReportsAnyGate() {
     GateResult spec = AgentGateReports.protocolLine("BMADFLOW-GATE: spec-score PASS 91", "spec-reviewer");
     assertEquals(new GateResult("spec-score", "PASS", 91, List.of()), spec);
@@ -246,6 +279,12 @@ class AgentGateReportsTest {
     return "# PO Master Validation Report\n\n"
         + "| Category | Status | Critical Issues |\n|---|---|---|\n| 1. Project Setup | PASS | |\n\n"
         + "### Final Decision\n\n" + decision + "\n\n## Next steps\n\n- **REJECTED** items: none\n";
+  }
+
+  /** An implementation-readiness report of the shape of BMAD v6's, its summary given. */
+  private static String readiness(String summary) {
+    return "# Implementation Readiness Assessment Report\n\n**Date:** 2026-12-02\n\n" + summary
+        + "\n\n### Critical Issues Requiring Immediate Action\n\nNone.\n";
   }
 
   private AgentStepRequest request(String agent, String storyId) {
