@@ -126,8 +126,13 @@ final class AgentGateReports {
 
   /** The gates in the candidate files the step created or changed, in path order. */
   static List<GateResult> read(Workspace workspace, Before before, String agent) {
+    return read(workspace, changed(workspace, before), agent);
+  }
+
+  /** The gates in the given candidate files (relative paths, checked to stay in the workspace). */
+  static List<GateResult> read(Workspace workspace, List<String> changed, String agent) {
     List<GateResult> gates = new ArrayList<>();
-    for (String path : changed(workspace, before)) {
+    for (String path : changed) {
       Path file = workspace.resolve(path);
       String text = readBounded(file, path, agent);
       String name = path.substring(path.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);

@@ -293,10 +293,12 @@ public final class CommandAgentRunner implements AgentRunner {
       }
     }
     // The gate files first: the gate is the step's verdict, and a malformed one fails the step.
-    List<GateResult> fileGates = AgentGateReports.read(workspace, gatesBefore, agent);
+    List<String> gateFiles = new ArrayList<>();
     for (String path : AgentGateReports.changed(workspace, gatesBefore)) {
-      paths.add(artifactPath(agent, workspace, path));
+      gateFiles.add(artifactPath(agent, workspace, path)); // Refuses one that a link leads out of the workspace.
     }
+    List<GateResult> fileGates = AgentGateReports.read(workspace, gateFiles, agent);
+    paths.addAll(gateFiles);
     List<GateResult> all = new ArrayList<>(fileGates);
     all.addAll(gates);
     GateResult gate = AgentGateReports.combine(all);

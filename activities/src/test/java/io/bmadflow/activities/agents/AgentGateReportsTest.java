@@ -256,6 +256,20 @@ class AgentGateReportsTest {
   }
 
   @Test
+  void aGateFileThatALinkLeadsOutOfTheWorkspaceIsRefused() throws IOException {
+    Path outside = Files.createDirectories(temp.resolve("outside/gates"));
+    Files.createDirectories(workspace.root().resolve("docs"));
+    Files.createSymbolicLink(workspace.root().resolve("docs/qa"), outside.getParent());
+    Path qa = script("linked-gate.sh", "cat > docs/qa/gates/1.1-skeleton.yml <<'EOF'\n"
+        + qaGate("1.1", "PASS", "99", "[]") + "EOF\n");
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> new CommandAgentRunner(List.of(qa.toString()), Duration.ofSeconds(30))
+            .run(request("qa", "1.1"), workspace, () -> {}));
+    assertTrue(e.getMessage().contains("docs/qa/gates/1.1-skeleton.yml") && e.getMessage().contains("symbolic link"),
+        e.getMessage());
+  }
+
+  @Test
   void aGateLineAndAPoChecklistReportTogetherGiveTheWorstVerdict() throws IOException {
     Path po = script("po.sh", "mkdir -p docs\n"
         + "cat > docs/po-master-checklist.md <<'EOF'\n" + checklist("**CONDITIONAL**: shard the PRD again.") + "EOF\n"
