@@ -76,8 +76,8 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * <p><b>Gates.</b> Besides the protocol line, the gate files BMAD's agents write are read after the
- * step, those the step created or changed only: v4's QA gate YAML under {@code docs/qa/gates/} and
- * the PO master checklist's Final Decision. {@link AgentGateReports} says what is read and how; a
+ * step, those the step created or changed only: v4's QA gate YAML under {@code docs/qa/gates/}, the
+ * PO master checklist's Final Decision and v6's implementation-readiness report. {@link AgentGateReports} says what is read and how; a
  * malformed gate file fails the step without retries, naming the file and the line. Several gates
  * become the step's one gate, the worst verdict's; the files read are reported as artifacts.
  *
