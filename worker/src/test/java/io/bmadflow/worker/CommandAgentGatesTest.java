@@ -108,6 +108,31 @@ class CommandAgentGatesTest {
     }
   }
 
+  @Test
+  void aMalformedQaGateFileFailsTheProjectAtOnceNamingTheFileAndLine() throws Exception {
+    Path script = dataDir.resolve("qa-malformed.sh");
+    Files.writeString(script, """
+        #!/bin/sh
+        echo run >> "$HOME/reviews-$BMADFLOW_STORY_ID"
+        mkdir -p docs/qa/gates
+        printf "schema: 1\\nstory: '%s'\\ngate: GREEN\\n" "$BMADFLOW_STORY_ID" > "docs/qa/gates/$BMADFLOW_STORY_ID-story.yml"
+        echo "reviewed"
+        """);
+    script.toFile().setExecutable(true);
+    AgentRunner roster = AgentRoster.fromEnvironment(Map.of("BMADFLOW_AGENT_COMMAND_QA", script.toString(),
+        "BMADFLOW_AGENT_TIMEOUT_SECONDS", "30"), new BuiltInAgentRunner(Duration.ZERO));
+    try (BmadflowWorker worker = fixture.worker("qa-malformed", roster)) {
+      fixture.start("qa-malformed", null);
+      var failure = org.junit.jupiter.api.Assertions.assertThrows(io.temporal.client.WorkflowFailedException.class,
+          () -> fixture.await("qa-malformed"));
+      String message = ((io.temporal.failure.ApplicationFailure) failure.getCause()).getOriginalMessage();
+      assertTrue(message.contains("agent qa wrote the gate file docs/qa/gates/1.1-story.yml, line 3: 'gate' is 'GREEN',"
+          + " not one of PASS, CONCERNS, FAIL, WAIVED"), message);
+      assertEquals(1, Files.readAllLines(fixture.workspaces.resolve("qa-malformed/.bmadflow/home/qa/reviews-1.1")).size(),
+          "not retried");
+    }
+  }
+
   /** The trigger details of a project's checkpoints, in order (coalesced triggers joined by "; "). */
   private static List<String> triggerDetails(String project) {
     return fixture.store.list(project).stream()
