@@ -5,6 +5,7 @@ import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.workflows.agents.AgentStepRequest;
 import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.gates.GateResult;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -71,7 +72,14 @@ import java.util.regex.Pattern;
  *       example {@code po_checklist_issues=false}); names are letters, digits and {@code _}.
  *   <li>{@code BMADFLOW-STORY: <id>}: defines a story (the PO's sharding), in order; ids match
  *       {@code [0-9A-Za-z._-]{1,32}}.
+ *   <li>{@code BMADFLOW-GATE: <gate-id> <verdict> [score]}: reports a quality gate.
  * </ul>
+ *
+ * <p><b>Gates.</b> Besides the protocol line, the gate files BMAD's agents write are read after the
+ * step, those the step created or changed only: v4's QA gate YAML under {@code docs/qa/gates/}, the
+ * PO master checklist's Final Decision and v6's implementation-readiness report. {@link AgentGateReports} says what is read and how; a
+ * malformed gate file fails the step without retries, naming the file and the line. Several gates
+ * become the step's one gate, the worst verdict's; the files read are reported as artifacts.
  *
  * <p>The step's summary is the last non-empty line of standard output that is not a protocol line,
  * or {@code "<agent> finished"}.
@@ -93,6 +101,8 @@ public final class CommandAgentRunner implements AgentRunner {
   public static final String FLAG_PREFIX = "BMADFLOW-FLAG:";
   /** The prefix of a line defining a story. */
   public static final String STORY_PREFIX = "BMADFLOW-STORY:";
+  /** The prefix of a line reporting a quality gate (see {@link AgentGateReports}). */
+  public static final String GATE_PREFIX = AgentGateReports.GATE_PREFIX;
   /** Where transcripts go, relative to the workspace root. */
   public static final String TRANSCRIPT_DIRECTORY = ".bmadflow/transcripts";
 
@@ -179,6 +189,7 @@ public final class CommandAgentRunner implements AgentRunner {
     Map<String, String> env = builder.environment();
     env.clear();
     env.putAll(environment.forStep(request, root));
+    AgentGateReports.Before gatesBefore = AgentGateReports.before(workspace);
 
     Instant started = Instant.now();
     long startNanos = System.nanoTime();
@@ -233,16 +244,18 @@ public final class CommandAgentRunner implements AgentRunner {
       throw withSuppressed(failure, transcriptFailure);
     }
     finishTranscript(workspace, transcriptPath, request, prompt, started, startNanos, "exit code 0", stdout, stderr);
-    return result(request, workspace, stdout);
+    return result(request, workspace, stdout, gatesBefore);
   }
 
   // ---- the result -------------------------------------------------------------------------
 
-  private static AgentStepResult result(AgentStepRequest request, Workspace workspace, OutputCollector stdout) {
+  private static AgentStepResult result(AgentStepRequest request, Workspace workspace, OutputCollector stdout,
+      AgentGateReports.Before gatesBefore) {
     String agent = request.agent();
     Set<String> paths = new LinkedHashSet<>();
     Map<String, Boolean> flags = new TreeMap<>();
     Set<String> stories = new LinkedHashSet<>();
+    List<GateResult> gates = new ArrayList<>();
     List<String> protocol = stdout.protocolLines();
     if (stdout.protocolOverflow()) {
       throw new IllegalArgumentException("agent " + agent + " printed more than " + MAX_PROTOCOL_LINES
@@ -261,6 +274,8 @@ public final class CommandAgentRunner implements AgentRunner {
               + "'; a flag line reads '" + FLAG_PREFIX + " <name>=true' or '=false', the name letters, digits and _");
         }
         flags.put(name, Boolean.parseBoolean(bool));
+      } else if (line.startsWith(AgentGateReports.GATE_PREFIX)) {
+        gates.add(AgentGateReports.protocolLine(line, agent));
       } else {
         String id = line.substring(STORY_PREFIX.length()).strip();
         if (!STORY_ID.matcher(id).matches()) {
@@ -277,6 +292,16 @@ public final class CommandAgentRunner implements AgentRunner {
         paths.add(artifactPath(agent, workspace, conventional));
       }
     }
+    // The gate files first: the gate is the step's verdict, and a malformed one fails the step.
+    List<String> gateFiles = new ArrayList<>();
+    for (String path : AgentGateReports.changed(workspace, gatesBefore)) {
+      gateFiles.add(artifactPath(agent, workspace, path)); // Refuses one that a link leads out of the workspace.
+    }
+    List<GateResult> fileGates = AgentGateReports.read(workspace, gateFiles, agent);
+    paths.addAll(gateFiles);
+    List<GateResult> all = new ArrayList<>(fileGates);
+    all.addAll(gates);
+    GateResult gate = AgentGateReports.combine(all);
     List<ArtifactRef> artifacts = new ArrayList<>();
     for (String path : paths) {
       artifacts.add(hash(workspace, path));
@@ -287,7 +312,7 @@ public final class CommandAgentRunner implements AgentRunner {
     } else if (summary.length() > MAX_SUMMARY_CHARS) {
       summary = summary.substring(0, MAX_SUMMARY_CHARS - 3) + "...";
     }
-    return new AgentStepResult(agent, artifacts, List.copyOf(stories), flags, summary, null);
+    return new AgentStepResult(agent, artifacts, List.copyOf(stories), flags, summary, null, gate, List.of(), List.of());
   }
 
   /** Validates a reported path and returns it normalized, relative to the root with / separators. */
@@ -467,6 +492,10 @@ public final class CommandAgentRunner implements AgentRunner {
             + " workspace:\n`").append(ARTIFACT_PREFIX).append(" docs/example.md`\n")
         .append("Set a state flag with `").append(FLAG_PREFIX).append(" <name>=true` or `=false`; define stories,"
             + " in order, with `").append(STORY_PREFIX).append(" <id>`.\n")
+        .append("Report a quality gate by writing BMAD's gate file (a QA gate under `")
+        .append(AgentGateReports.QA_GATES_DIRECTORY).append("/`, the PO master checklist's Final Decision), or with `")
+        .append(GATE_PREFIX).append(" <gate-id> <verdict> [score]`, for example `").append(GATE_PREFIX)
+        .append(" qa-gate FAIL 40`.\n")
         .append("End with a one-line summary of what you did. Exit with a non-zero code if the step failed.\n");
     return p.toString();
   }
@@ -614,7 +643,7 @@ public final class CommandAgentRunner implements AgentRunner {
       }
       String stripped = line.strip();
       if (stripped.startsWith(ARTIFACT_PREFIX) || stripped.startsWith(FLAG_PREFIX)
-          || stripped.startsWith(STORY_PREFIX)) {
+          || stripped.startsWith(STORY_PREFIX) || stripped.startsWith(AgentGateReports.GATE_PREFIX)) {
         if (protocol.size() < MAX_PROTOCOL_LINES) {
           protocol.add(stripped);
         } else {
