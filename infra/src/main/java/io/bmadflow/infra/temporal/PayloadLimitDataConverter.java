@@ -30,7 +30,7 @@ import java.util.stream.Collectors;
  */
 public final class PayloadLimitDataConverter implements DataConverter {
   /** The failure type of a refused payload. */
-  public static final String TYPE = "PayloadTooLarge";
+  public static final String TYPE = io.bmadflow.workflows.Failures.PAYLOAD_TOO_LARGE;
 
   private final DataConverter delegate;
   private final long limitBytes;

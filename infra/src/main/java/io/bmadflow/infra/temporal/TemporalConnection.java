@@ -125,7 +125,9 @@ public final class TemporalConnection implements AutoCloseable {
       TemporalLimits limits) {
     // Payloads over the server's blob limit are refused by the writer, with a message naming them.
     clientOptions = WorkflowClientOptions.newBuilder(clientOptions)
-        .setDataConverter(new PayloadLimitDataConverter(clientOptions.getDataConverter(), limits.blobBytes()))
+        .setDataConverter(new PayloadLimitDataConverter(clientOptions.getDataConverter() != null
+            ? clientOptions.getDataConverter() : io.temporal.common.converter.DataConverter.getDefaultInstance(),
+            limits.blobBytes()))
         .build();
     WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(stubOptions);
     try {
