@@ -51,6 +51,36 @@ public final class LimitsBenchmark {
 
   private LimitsBenchmark() {}
 
+  /** What bmadflow does about each limit: the same text every run. */
+  static final String BEHAVIOUR = """
+
+      ## What bmadflow does before a limit stops a workflow
+
+      - **Tell bmadflow the limits.** `BMADFLOW_LIMIT_BLOB_BYTES`, `BMADFLOW_LIMIT_HISTORY_BYTES` and
+        `BMADFLOW_LIMIT_HISTORY_EVENTS` (defaults: the server defaults above) describe the cluster; the embedded
+        dev server is started with the same values as dynamic config, and `BMADFLOW_TEMPORAL_DYNAMIC_CONFIG`
+        (`KEY=VALUE,...`) passes it any other key, such as `limit.historyCount.suggestContinueAsNew`.
+      - **Warning at half the history limits.** Each time a workflow schedules an activity or a child, signals or
+        continues as new, the worker compares the run's history (`Workflow.getInfo().getHistorySize()`,
+        `getHistoryLength()`) with half of each limit; the first time a run passes one it logs a WARN line naming
+        the workflow, run, figure and limit, and counts `bmadflow_history_limit_warnings_total{workflow_type,kind}`,
+        which the `BmadflowWorkflowHistoryNearLimit` alert watches. No command is added, so no history changes.
+      - **Continue-as-new inside long phases.** The project continues as new between phases (every 10,000 events
+        or when the server suggests it); a phase's story loop continues as new every 20 stories, or sooner when the
+        server suggests it (`isContinueAsNewSuggested()`, 4 MiB or 4,096 events by default), carrying its records,
+        context and open gates (change id `phase-continue-as-new`, asked first in the phase's main method, so
+        histories from before it replay on one run).
+      - **Refusal of a payload over the blob limit.** bmadflow's data converter refuses, on the side that writes
+        it, any payload over `BMADFLOW_LIMIT_BLOB_BYTES`, with a non-retryable `PayloadTooLarge` failure naming the
+        value's type, the activity or workflow, its size and the limit. A refused checkpoint request is not taken
+        (logged at ERROR, the first recorded as a risk in the project's state) and the project goes on; any other
+        refused payload (a phase's request, the project's result) fails the workflow with that message. Without it
+        the server fails the workflow task and terminates the run (`DevServerLimitsTest` shows both).
+      - **What it cannot do yet.** The project workflow's own history grows with checkpoints times state within a
+        phase (each checkpoint request carries the whole state), which is what bites first above; carrying changes
+        instead of state is the scale issue's work.
+      """;
+
   /** One project's figures. */
   record Measured(int stories, String outcome, boolean completed, double seconds, int steps, int checkpoints,
       HistoryFigures project, HistoryFigures largestPhase, long largestEvent, String largestEventWhere,
@@ -78,9 +108,10 @@ public final class LimitsBenchmark {
       }
     }
     double[] bytesFit = fit(measured, m -> m.project().maxBytes());
-    double[] eventsFit = fit(measured, m -> m.project().maxEvents());
-    double[] phaseBytesFit = fit(measured, m -> m.largestPhase().maxBytes());
-    double[] payloadFit = fit(measured, m -> m.largestPayload());
+    // Events and payloads grow with the state, linearly; bytes with checkpoints times state.
+    double[] eventsFit = linear(measured, m -> m.project().maxEvents());
+    double[] phaseBytesFit = linear(measured, m -> m.largestPhase().maxBytes());
+    double[] payloadFit = linear(measured, m -> m.largestPayload());
     TemporalLimits d = TemporalLimits.DEFAULTS;
     int biteBytes = solve(bytesFit, d.historyBytes());
     int biteEvents = solve(eventsFit, d.historyEvents());
@@ -136,7 +167,9 @@ public final class LimitsBenchmark {
     }
     report.append(String.format(Locale.ROOT, """
 
-        Fits over the story count n (least squares, quadratic, over the sizes above):
+        Fits over the story count n (least squares over the sizes above; quadratic for history bytes, which grow
+        as checkpoints times state, linear for the others). The largest phase run is bounded by the phase's
+        continue-as-new (20 stories a run), so its fit only says where one run of 20 stories would sit.
 
         | Figure | Fit | Reaches the default limit at |
         |---|---|---|
@@ -164,6 +197,7 @@ public final class LimitsBenchmark {
     for (String[] r : lowered) {
       report.append("| ").append(String.join(" | ", r)).append(" |\n");
     }
+    report.append(BEHAVIOUR);
     String text = report.toString().replace("on " + started + ", 0 s in all", String.format(Locale.ROOT, "on %s, %.0f s in all",
         started, Duration.between(started, Instant.now()).toMillis() / 1000.0));
     Files.writeString(out, text);
@@ -225,6 +259,25 @@ public final class LimitsBenchmark {
 
   interface Figure {
     double of(Measured m);
+  }
+
+  /** Least squares a + b n over the completed projects (c = 0). */
+  static double[] linear(List<Measured> ms, Figure f) {
+    double sn = 0, sy = 0, snn = 0, sny = 0;
+    int k = 0;
+    for (Measured m : ms) {
+      if (m.completed()) {
+        double n = m.stories();
+        double y = f.of(m);
+        sn += n;
+        sy += y;
+        snn += n * n;
+        sny += n * y;
+        k++;
+      }
+    }
+    double b = (k * sny - sn * sy) / (k * snn - sn * sn);
+    return new double[] {(sy - b * sn) / k, b, 0};
   }
 
   /** Least squares a + b n + c n^2 over the completed projects. */
