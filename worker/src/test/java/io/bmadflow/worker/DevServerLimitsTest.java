@@ -48,8 +48,10 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code bmadflow_history_limit_warnings_total}) because it passed half of each; and on a server
  * whose blob limit is half the largest payload, bmadflow refuses the payload itself (the project
  * fails, non-retryably, naming the payload, its size and the limit) where a worker that does not
- * know the limit has its project terminated by the server. Every history replays (the fixtures
- * check it before they stop their servers).
+ * know the limit has its project terminated by the server. And on a server that suggests
+ * continue-as-new early ({@code limit.historyCount.suggestContinueAsNew}), the implementation phase
+ * continues as new between stories and the project ends as the uninterrupted one did. Every history
+ * replays (the fixtures check it before they stop their servers).
  */
 class DevServerLimitsTest {
   private static final String PROJECT = "limits";
@@ -58,6 +60,7 @@ class DevServerLimitsTest {
   static long historyBytes;
   static long historyEvents;
   static long largestPayload;
+  static Map<String, Object> finalState;
 
   @BeforeAll
   static void measureOnDefaultLimits() throws Exception {
@@ -65,7 +68,9 @@ class DevServerLimitsTest {
         BmadflowMetrics metrics = BmadflowMetrics.start("127.0.0.1", 0);
         BmadflowWorker worker = metricsWorker(stack, metrics)) {
       stack.start(PROJECT, null);
-      assertEquals(ProjectSnapshot.COMPLETE, stack.await(PROJECT).finalState().phase());
+      ProjectSnapshot end = stack.await(PROJECT).finalState();
+      assertEquals(ProjectSnapshot.COMPLETE, end.phase());
+      finalState = Outcomes.withoutCheckpoints(end);
       DescribeWorkflowExecutionResponse d = describe(stack, PROJECT);
       historyBytes = d.getWorkflowExecutionInfo().getHistorySizeBytes();
       historyEvents = d.getWorkflowExecutionInfo().getHistoryLength();
@@ -131,6 +136,53 @@ class DevServerLimitsTest {
         assertEquals(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED, last.getEventType(), last.toString());
       }
     }
+  }
+
+  @Test
+  void aLongPhaseContinuesAsNewWhenTheServerSuggestsItAndEndsAsAnUninterruptedOne() throws Exception {
+    long suggestAt = 60;
+    try (StackFixture stack = DevServerFixture.start(dataDir.resolve("continue-as-new"), Map.of(
+            TemporalLimits.DYNAMIC_CONFIG_VARIABLE, "limit.historyCount.suggestContinueAsNew=" + suggestAt));
+        BmadflowWorker worker = stack.worker("continuing", 0)) {
+      stack.start(PROJECT, null);
+      ProjectSnapshot end = stack.await(PROJECT).finalState();
+      assertEquals(ProjectSnapshot.COMPLETE, end.phase());
+      assertEquals(end.stepsPlanned(), end.stepsCompleted());
+      assertEquals(finalState, Outcomes.withoutCheckpoints(end));
+      // The implementation phase (the story loop) ran in several runs, each below what the server suggested
+      // plus one story's steps.
+      String phaseId = childIds(stack, PROJECT).stream()
+          .filter(id -> id.startsWith(ProjectIds.phaseWorkflowId(PROJECT, "implementation"))).findFirst().orElseThrow();
+      List<HistoryEvent> newest = stack.temporal.client().fetchHistory(phaseId).getEvents();
+      String previous = newest.get(0).getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId();
+      assertFalse(previous.isEmpty(), "the implementation phase did not continue as new");
+      var firstRun = stack.temporal.client().fetchHistory(phaseId, previous);
+      List<HistoryEvent> first = firstRun.getEvents();
+      assertEquals(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, first.get(first.size() - 1).getEventType());
+      String recordTo = System.getProperty("bmadflow.recordHistories");
+      if (recordTo != null) {
+        // Refreshes src/test/resources/histories/ (see RecordedHistoriesTest): both runs of a phase that continued as new.
+        java.nio.file.Files.writeString(Path.of(recordTo).resolve("continued-phase-implementation-run1.json"),
+            firstRun.toJson(true));
+        java.nio.file.Files.writeString(Path.of(recordTo).resolve("continued-phase-implementation-run2.json"),
+            stack.temporal.client().fetchHistory(phaseId).toJson(true));
+      }
+    }
+  }
+
+  /** The child workflow ids every run of the project started (the project continues as new between phases). */
+  private static List<String> childIds(StackFixture stack, String project) {
+    List<String> ids = new java.util.ArrayList<>();
+    String run = "";
+    do {
+      var client = stack.temporal.client();
+      List<HistoryEvent> events = (run.isEmpty() ? client.fetchHistory(ProjectIds.workflowId(project))
+          : client.fetchHistory(ProjectIds.workflowId(project), run)).getEvents();
+      events.stream().filter(HistoryEvent::hasStartChildWorkflowExecutionInitiatedEventAttributes)
+          .map(e -> e.getStartChildWorkflowExecutionInitiatedEventAttributes().getWorkflowId()).forEach(ids::add);
+      run = events.get(0).getWorkflowExecutionStartedEventAttributes().getContinuedExecutionRunId();
+    } while (!run.isEmpty());
+    return ids;
   }
 
   private static BmadflowWorker metricsWorker(StackFixture stack, BmadflowMetrics metrics) {
