@@ -9,6 +9,7 @@ import io.bmadflow.activities.recovery.ResetRewind;
 import io.bmadflow.infra.checkpoint.CheckpointStore;
 import io.bmadflow.infra.config.WorkspaceRoot;
 import io.bmadflow.infra.metrics.BmadflowMetrics;
+import io.bmadflow.infra.temporal.HistoryLimitInterceptor;
 import io.bmadflow.infra.temporal.TemporalConnection;
 import io.bmadflow.workflows.SearchAttributes;
 import io.bmadflow.workflows.TaskQueues;
@@ -16,6 +17,7 @@ import io.bmadflow.workflows.phase.PhaseWorkflowImpl;
 import io.bmadflow.workflows.project.ProjectWorkflowImpl;
 import io.bmadflow.workflows.recovery.RecoveryWorkflowImpl;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,7 +90,12 @@ public final class BmadflowWorker implements AutoCloseable {
       log.warn("search attributes not registered ({}); projects run without them. Register them in the"
           + " namespace to see phase, step and status in the Web UI", String.join("; ", refused));
     }
-    WorkerFactory factory = WorkerFactory.newInstance(temporal.client());
+    // A run whose history reaches half the server's limit is logged and counted.
+    BmadflowMetrics metrics = options.metrics();
+    WorkerFactory factory = WorkerFactory.newInstance(temporal.client(), WorkerFactoryOptions.newBuilder()
+        .setWorkerInterceptors(new HistoryLimitInterceptor(temporal.limits(), metrics == null ? null
+            : w -> metrics.recordHistoryLimitWarning(w.workflowType(), w.kind().tag())))
+        .build());
     WorkerOptions.Builder workerOptions = WorkerOptions.newBuilder();
     if (temporal.isDevStack()) {
       // The Java test server never times out sticky queues: without this a crashed worker's

@@ -29,7 +29,17 @@ final class DevServerFixture {
 
   /** Starts the stack on the dev server, with the data (and the server's database) under {@code dataDir}. */
   static StackFixture start(Path dataDir) throws IOException {
+    return start(dataDir, Map.of());
+  }
+
+  /**
+   * Starts the stack on the dev server with {@code overrides} on top of this process's environment
+   * (lowered limits: {@code BMADFLOW_LIMIT_*}, see {@link io.bmadflow.infra.temporal.TemporalLimits}).
+   */
+  static StackFixture start(Path dataDir, Map<String, String> overrides) throws IOException {
     cli();
-    return new StackFixture(DevStackSession.open(dataDir, TemporalChoice.DEV_SERVER, 0, 0, null, System.getenv()));
+    Map<String, String> env = new java.util.HashMap<>(System.getenv());
+    env.putAll(overrides);
+    return new StackFixture(DevStackSession.open(dataDir, TemporalChoice.DEV_SERVER, 0, 0, null, env));
   }
 }

@@ -34,6 +34,13 @@ public final class Failures {
    */
   public static final String REPLACED_RUN = "BmadflowReplacedRun";
 
+  /**
+   * A payload over the Temporal server's blob size limit, refused by bmadflow's data converter
+   * before the server could reject it and end the workflow; the message names the payload, its
+   * size and the limit. Not retried: the same value is as large the next time.
+   */
+  public static final String PAYLOAD_TOO_LARGE = "PayloadTooLarge";
+
   private Failures() {}
 
   /**

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.gaul.s3proxy.S3Proxy;
@@ -142,7 +143,13 @@ public final class DevStack implements AutoCloseable {
       throw new IOException(e.getMessage(), e);
     }
     if (cli != null) {
-      return TemporalDevServer.start(cli, dataDir, port);
+      List<String> dynamicConfig;
+      try {
+        dynamicConfig = io.bmadflow.infra.temporal.TemporalLimits.devServerDynamicConfig(env);
+      } catch (IllegalArgumentException e) {
+        throw new IOException(e.getMessage(), e);
+      }
+      return TemporalDevServer.start(cli, dataDir, port, dynamicConfig);
     }
     if (choice == TemporalChoice.DEV_SERVER) {
       throw new IOException("--temporal dev-server: no temporal CLI on the PATH and " + TemporalDevServer.CLI_VARIABLE

@@ -83,7 +83,7 @@ public final class DevStackSession implements AutoCloseable {
       S3Settings settings = S3Settings.fromEnvironment(storeEnv);
       StoreOptions options = StoreOptions.fromEnvironment(storeEnv);
       temporal = TemporalConnection.toDevStack(stack.temporalAddress(), DevStack.NAMESPACE, metricsScope,
-          stack.temporal().isTestServer());
+          stack.temporal().isTestServer(), io.bmadflow.infra.temporal.TemporalLimits.fromEnvironment(env));
       s3 = settings.newClient();
       return new DevStackSession(stack, temporal, s3, settings, options, storeEnv);
     } catch (RuntimeException e) {

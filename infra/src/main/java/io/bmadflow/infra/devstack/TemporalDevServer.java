@@ -54,10 +54,12 @@ public final class TemporalDevServer implements TemporalServer {
   private final String version;
   private final int port;
   private final int uiPort;
+  private final List<String> dynamicConfig;
   private Process process;
   private Thread shutdownHook;
 
-  private TemporalDevServer(Path cli, Path dir, String version, int port, int uiPort) {
+  private TemporalDevServer(Path cli, Path dir, String version, int port, int uiPort, List<String> dynamicConfig) {
+    this.dynamicConfig = List.copyOf(dynamicConfig);
     this.cli = cli;
     this.dir = dir;
     this.version = version;
@@ -103,6 +105,16 @@ public final class TemporalDevServer implements TemporalServer {
    *     + 1000 when free
    */
   public static TemporalDevServer start(Path cli, Path dataDir, int preferredPort) throws IOException {
+    return start(cli, dataDir, preferredPort, List.of());
+  }
+
+  /**
+   * Starts the dev server with {@code dynamicConfig} ({@code KEY=VALUE}, each passed as
+   * {@code --dynamic-config-value}; see {@link io.bmadflow.infra.temporal.TemporalLimits}) and waits
+   * until its frontend answers.
+   */
+  public static TemporalDevServer start(Path cli, Path dataDir, int preferredPort, List<String> dynamicConfig)
+      throws IOException {
     Path dir = dataDir.resolve("temporal").toAbsolutePath();
     Files.createDirectories(dir);
     String version = version(cli);
@@ -113,7 +125,7 @@ public final class TemporalDevServer implements TemporalServer {
       if (uiPort == port) {
         uiPort = Ports.free();
       }
-      TemporalDevServer server = new TemporalDevServer(cli, dir, version, port, uiPort);
+      TemporalDevServer server = new TemporalDevServer(cli, dir, version, port, uiPort, dynamicConfig);
       try {
         server.launch();
         return server;
@@ -159,6 +171,10 @@ public final class TemporalDevServer implements TemporalServer {
       command.add("--search-attribute");
       command.add(key.getName() + "=" + typeName(key.getValueType()));
     }
+    for (String value : dynamicConfig) {
+      command.add("--dynamic-config-value");
+      command.add(value);
+    }
     return command;
   }
 
@@ -202,7 +218,8 @@ public final class TemporalDevServer implements TemporalServer {
       stopProcess();
       throw e;
     }
-    log.info("Temporal dev server {} at {}, UI {}, database {}", version, address(), uiAddress(), database());
+    log.info("Temporal dev server {} at {}, UI {}, database {}{}", version, address(), uiAddress(), database(),
+        dynamicConfig.isEmpty() ? "" : ", dynamic config " + String.join(" ", dynamicConfig));
   }
 
   private void awaitFrontend(long logStart) throws IOException {
@@ -275,6 +292,11 @@ public final class TemporalDevServer implements TemporalServer {
   /** The CLI's version, e.g. {@code 1.9.1 (Server 1.32.0)}. */
   public String version() {
     return version;
+  }
+
+  /** The dynamic config values it was started with ({@code KEY=VALUE}). */
+  public List<String> dynamicConfig() {
+    return dynamicConfig;
   }
 
   /** The SQLite database the history lives in. */

@@ -44,6 +44,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code bmadflow_checkpoint_bytes_written_total{type,trigger}}: bytes uploaded by commits
  *   <li>{@code bmadflow_checkpoint_stored_bytes{project}}: the stored size of the project's newest
  *       checkpoint
+ *   <li>{@code bmadflow_history_limit_warnings_total{workflow_type,kind}}: runs whose history
+ *       reached half of Temporal's history size ({@code kind=size}) or event ({@code events}) limit
  *   <li>{@code bmadflow_recoveries_total{strategy,outcome}} and
  *       {@code bmadflow_recovery_duration_seconds{strategy}} (a histogram): recoveries
  *   <li>{@code bmadflow_recovery_tests_total{scenario,outcome}},
@@ -288,6 +290,19 @@ public final class BmadflowMetrics implements AutoCloseable {
           .register(registry);
       return value;
     });
+  }
+
+  /**
+   * A workflow run's history reached half the server's limit:
+   * {@code bmadflow_history_limit_warnings_total{workflow_type,kind}} ({@code kind} {@code size} or
+   * {@code events}); tagged by workflow type, never by id, so the series stay few.
+   */
+  public void recordHistoryLimitWarning(String workflowType, String kind) {
+    Counter.builder("bmadflow.history.limit.warnings")
+        .description("Workflow runs whose history reached half of Temporal's history size or event limit")
+        .tags("workflow_type", tag(workflowType), "kind", tag(kind))
+        .register(registry)
+        .increment();
   }
 
   // ---- recovery and readiness ----------------------------------------------------------------

@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  * {@code TEMPORAL_ADDRESS}, {@code TEMPORAL_NAMESPACE}, {@code TEMPORAL_API_KEY}, the
  * {@code TEMPORAL_TLS_*} variables and the {@code TEMPORAL_PROFILE} of the config file. bmadflow
  * adds {@code BMADFLOW_DEV_STACK=true}, which marks the target as the embedded test server (its
- * workers then need a zero sticky-queue timeout).
+ * workers then need a zero sticky-queue timeout), and the server limits of {@link TemporalLimits}
+ * ({@code BMADFLOW_LIMIT_*}): payloads over the blob limit are refused by the writer
+ * ({@link PayloadLimitDataConverter}).
  */
 public final class TemporalConnection implements AutoCloseable {
   private final WorkflowServiceStubs service;
@@ -29,9 +31,11 @@ public final class TemporalConnection implements AutoCloseable {
   private final String address;
   private final String namespace;
   private final boolean devStack;
+  private final TemporalLimits limits;
 
-  private TemporalConnection(
-      WorkflowServiceStubs service, WorkflowClient client, String address, String namespace, boolean devStack) {
+  private TemporalConnection(WorkflowServiceStubs service, WorkflowClient client, String address, String namespace,
+      boolean devStack, TemporalLimits limits) {
+    this.limits = limits;
     this.service = service;
     this.client = client;
     this.address = address;
@@ -63,7 +67,8 @@ public final class TemporalConnection implements AutoCloseable {
     String address = stubOptions.getTarget() != null ? stubOptions.getTarget() : "127.0.0.1:7233";
     WorkflowClientOptions clientOptions = profile.toWorkflowClientOptions();
     boolean devStack = "true".equalsIgnoreCase(env.getOrDefault("BMADFLOW_DEV_STACK", "false"));
-    return open(stubOptions, clientOptions, address, clientOptions.getNamespace(), devStack);
+    return open(stubOptions, clientOptions, address, clientOptions.getNamespace(), devStack,
+        TemporalLimits.fromEnvironment(env));
   }
 
   /** Connects to the embedded dev stack's test server at {@code address}. */
@@ -88,12 +93,22 @@ public final class TemporalConnection implements AutoCloseable {
    *     Temporal's production defaults
    */
   public static TemporalConnection toDevStack(String address, String namespace, Scope metricsScope, boolean testServer) {
+    return toDevStack(address, namespace, metricsScope, testServer, TemporalLimits.DEFAULTS);
+  }
+
+  /**
+   * Connects to the embedded dev stack's Temporal server at {@code address}, acting on
+   * {@code limits} (those the dev server was started with).
+   */
+  public static TemporalConnection toDevStack(String address, String namespace, Scope metricsScope, boolean testServer,
+      TemporalLimits limits) {
     return open(
         withMetrics(WorkflowServiceStubsOptions.newBuilder().setTarget(address).build(), metricsScope),
         WorkflowClientOptions.newBuilder().setNamespace(namespace).build(),
         address,
         namespace,
-        testServer);
+        testServer,
+        limits);
   }
 
   private static WorkflowServiceStubsOptions withMetrics(WorkflowServiceStubsOptions options, Scope metricsScope) {
@@ -106,7 +121,14 @@ public final class TemporalConnection implements AutoCloseable {
       WorkflowClientOptions clientOptions,
       String address,
       String namespace,
-      boolean devStack) {
+      boolean devStack,
+      TemporalLimits limits) {
+    // Payloads over the server's blob limit are refused by the writer, with a message naming them.
+    clientOptions = WorkflowClientOptions.newBuilder(clientOptions)
+        .setDataConverter(new PayloadLimitDataConverter(clientOptions.getDataConverter() != null
+            ? clientOptions.getDataConverter() : io.temporal.common.converter.DataConverter.getDefaultInstance(),
+            limits.blobBytes()))
+        .build();
     WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(stubOptions);
     try {
       service.blockingStub()
@@ -130,7 +152,7 @@ public final class TemporalConnection implements AutoCloseable {
               + "); check TEMPORAL_NAMESPACE", e);
     }
     return new TemporalConnection(
-        service, WorkflowClient.newInstance(service, clientOptions), address, namespace, devStack);
+        service, WorkflowClient.newInstance(service, clientOptions), address, namespace, devStack, limits);
   }
 
   /**
@@ -171,6 +193,11 @@ public final class TemporalConnection implements AutoCloseable {
 
   public WorkflowServiceStubs service() {
     return service;
+  }
+
+  /** The server limits this connection acts on (see {@link TemporalLimits}). */
+  public TemporalLimits limits() {
+    return limits;
   }
 
   public String address() {

@@ -51,7 +51,8 @@ class MonitoringRulesTest {
       "bmadflow_checkpoint_validations_total",
       "bmadflow_checkpoint_bytes_written_total",
       "bmadflow_recovery_tests_total",
-      "bmadflow_recoveries_total");
+      "bmadflow_recoveries_total",
+      "bmadflow_history_limit_warnings_total");
   private static final Set<String> HISTOGRAMS = Set.of(
       "bmadflow_checkpoint_creation_seconds",
       "bmadflow_recovery_duration_seconds");

@@ -49,6 +49,10 @@ import java.util.TreeMap;
 public class PhaseWorkflowImpl implements PhaseWorkflow {
   /** Improvement loops before a failing gate escalates to an operator. */
   public static final int MAX_IMPROVEMENT_LOOPS = 3;
+  /** Stories a run of the story loop takes before it continues as new (sooner when Temporal suggests it). */
+  public static final int STORIES_PER_RUN = 20;
+  /** The change id of continue-as-new inside the story loop; asked first thing in {@link #run}. */
+  static final String CONTINUE_AS_NEW = "phase-continue-as-new";
 
   private AgentActivities agents;
 
@@ -65,9 +69,13 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
   /** Steps ({@code stepId}) that ran before this phase was resumed part way. */
   private final Set<String> done = new HashSet<>();
   private final Set<String> fallbacks = new HashSet<>();
+  /** This phase's step records, those of earlier runs included: what a continue-as-new carries. */
+  private final List<StepRecord> records = new ArrayList<>();
 
   @Override
   public PhaseResult run(PhaseRequest request) {
+    // The phase's fixed point: histories from before continue-as-new lack the marker and keep one run.
+    boolean continues = Workflow.getVersion(CONTINUE_AS_NEW, Workflow.DEFAULT_VERSION, 1) >= 1;
     this.request = request;
     this.agents = Workflow.newActivityStub(AgentActivities.class, ActivityProfiles.agentStep(request.agentAttempts()));
     this.paused = this.paused || request.paused();
@@ -86,6 +94,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
       }
     }
     stepRuns = request.resumed().size();
+    records.addAll(request.resumed());
 
     List<Integer> indexes = request.stepIndexes();
     int[] loop = PhasePlan.storyLoop(request.definition(), indexes);
@@ -101,13 +110,38 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
           }
         }
       } else {
-        for (String story : List.copyOf(stories)) {
-          runSteps(loopSteps, story);
+        int ranHere = 0;
+        List<String> all = List.copyOf(stories);
+        for (int s = 0; s < all.size(); s++) {
+          int before = stepRuns;
+          runSteps(loopSteps, all.get(s));
+          ranHere += stepRuns > before ? 1 : 0;
+          if (continues && s < all.size() - 1 && ranHere > 0
+              && (ranHere >= STORIES_PER_RUN || Workflow.getInfo().isContinueAsNewSuggested())) {
+            continueAsNew();
+          }
         }
       }
       runSteps(indexes.subList(loop[1], indexes.size()), null);
     }
     return new PhaseResult(request.phase(), stepRuns);
+  }
+
+  /**
+   * Continues the phase as a new run between two stories: the request carries every record so far
+   * (so the steps that ran are not run again), the phase's context and its open gates still open.
+   */
+  private void continueAsNew() {
+    Workflow.await(Workflow::isEveryHandlerFinished);
+    Set<String> ranAgain = new HashSet<>();
+    records.subList(request.resumed().size(), records.size()).forEach(r -> ranAgain.add(request.phase() + "/" + r.stepId()));
+    Workflow.getLogger(PhaseWorkflowImpl.class).info("project {}: phase {} continues as new after {} step runs ({} events)",
+        request.projectId(), request.phase(), stepRuns, Workflow.getInfo().getHistoryLength());
+    Workflow.continueAsNew(new PhaseRequest(request.projectId(), request.workspace(), request.phase(), request.definition(),
+        request.stepIndexes(), List.copyOf(stories), new TreeMap<>(flags), new TreeMap<>(artifacts), lastAgent, paused,
+        request.agentAttempts(), List.copyOf(records),
+        request.openGates().stream().filter(g -> !ranAgain.contains(g)).toList(), List.copyOf(new java.util.TreeSet<>(fallbacks)),
+        request.stepModel()));
   }
 
   @Override
@@ -371,6 +405,7 @@ public class PhaseWorkflowImpl implements PhaseWorkflow {
 
   private void report(StepRecord record, AgentStepResult result, GateRecord gate, Map<String, Boolean> stepFlags) {
     project.stepFinished(new StepFinished(record, result, gate, stepFlags));
+    records.add(record);
     stepRuns++;
   }
 

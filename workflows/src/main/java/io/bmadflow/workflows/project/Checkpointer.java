@@ -1,5 +1,6 @@
 package io.bmadflow.workflows.project;
 
+import io.bmadflow.workflows.Failures;
 import io.bmadflow.workflows.ActivityProfiles;
 import io.bmadflow.workflows.checkpoint.CapturedCheckpoint;
 import io.bmadflow.workflows.checkpoint.CheckpointActivities;
@@ -14,6 +15,7 @@ import io.bmadflow.workflows.checkpoint.CheckpointType;
 import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
 import io.bmadflow.workflows.checkpoint.NotificationActivities;
 import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
@@ -180,12 +182,18 @@ final class Checkpointer {
       String reason = batch.stream().map(Trigger::reason).distinct().reduce((a, b) -> a + "; " + b).orElse("");
       checkpointing = true;
       long version = state.version();
-      CheckpointRef ref;
+      CheckpointRef taken;
       try {
-        ref = checkpoint(lead.type(), lead.trigger(), priority, lead.createdBy(), reason);
+        taken = checkpoint(lead.type(), lead.trigger(), priority, lead.createdBy(), reason);
+      } catch (ApplicationFailure e) {
+        if (!Failures.PAYLOAD_TOO_LARGE.equals(e.getType())) {
+          throw e;
+        }
+        taken = refused(e);
       } finally {
         checkpointing = false;
       }
+      CheckpointRef ref = taken;
       checkpointedVersion = ref == null ? checkpointedVersion : version;
       batch.forEach(t -> refsByTicket.put(t.ticket(), ref));
       doneTicket = lastTicket;
@@ -234,6 +242,21 @@ final class Checkpointer {
         notificationsInFlight--;
       }
     });
+  }
+
+  /**
+   * A checkpoint whose request the data converter refused for Temporal's blob size limit: it is
+   * not taken (null), the project goes on, and the first refusal is logged as a risk, so an
+   * operator sees it in the project's state (later ones are only logged, so refusals cannot feed
+   * risk-event checkpoints that are refused in turn).
+   */
+  private CheckpointRef refused(ApplicationFailure e) {
+    String title = "checkpoints refused: " + e.getOriginalMessage();
+    log.error("project {}: checkpoint not taken: {}", state.projectId(), e.getOriginalMessage());
+    if (state.snapshot().risks().stream().noneMatch(r -> r.title().startsWith("checkpoints refused: "))) {
+      state.addRisk(new Risk(null, title, 5, 4, "bmadflow", null));
+    }
+    return null;
   }
 
   /** Writes one checkpoint through the pipeline; null when it was not committed or did not verify. */

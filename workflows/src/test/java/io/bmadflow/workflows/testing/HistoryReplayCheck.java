@@ -16,6 +16,8 @@ import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.WorkflowReplayer;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +53,22 @@ public final class HistoryReplayCheck {
   /** Replays every bmadflow execution in the client's namespace; returns those that fail, none when all replay. */
   public static List<Failure> replayAll(WorkflowClient client) {
     List<Failure> failures = new ArrayList<>();
+    // Replays with the client's own options, its data converter among them: a workflow whose
+    // converter refused a payload (bmadflow's blob limit check) makes the same decision again.
+    WorkerFactory factory = WorkerFactory.newInstance(
+        WorkflowClient.newInstance(client.getWorkflowServiceStubs(), client.getOptions()));
+    try {
+      Worker replayer = factory.newWorker("bmadflow-replay-check");
+      replayer.registerWorkflowImplementationTypes(ProjectWorkflowImpl.class);
+      replayer.registerWorkflowImplementationTypes(MORE_IMPLEMENTATIONS);
+      replayAll(client, replayer, failures);
+    } finally {
+      factory.shutdownNow();
+    }
+    return failures;
+  }
+
+  private static void replayAll(WorkflowClient client, Worker replayer, List<Failure> failures) {
     for (Listed listed : list(client)) {
       String key = client.getOptions().getNamespace() + "/" + listed.execution().getWorkflowId() + "/" + listed.execution().getRunId();
       if (listed.closed() && replayedClosedRuns.containsKey(key)) {
@@ -59,7 +77,7 @@ public final class HistoryReplayCheck {
       WorkflowExecution execution = listed.execution();
       try {
         WorkflowExecutionHistory history = replayable(client.fetchHistory(execution.getWorkflowId(), execution.getRunId()));
-        WorkflowReplayer.replayWorkflowExecution(history.toJson(false), ProjectWorkflowImpl.class, MORE_IMPLEMENTATIONS);
+        WorkflowReplayer.replayWorkflowExecution(history, replayer);
         if (listed.closed()) {
           replayedClosedRuns.put(key, true);
         }
@@ -67,7 +85,6 @@ public final class HistoryReplayCheck {
         failures.add(new Failure(execution.getWorkflowId(), execution.getRunId(), listed.type(), messages(e)));
       }
     }
-    return failures;
   }
 
   /**
