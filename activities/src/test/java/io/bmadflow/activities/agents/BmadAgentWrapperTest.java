@@ -10,6 +10,8 @@ import io.bmadflow.infra.checkpoint.Sha256;
 import io.bmadflow.workflows.agents.AgentStepRequest;
 import io.bmadflow.workflows.agents.AgentStepResult;
 import io.bmadflow.workflows.agents.ArtifactRef;
+import io.bmadflow.workflows.gates.GateResult;
+import io.bmadflow.workflows.gates.GateVerdict;
 import io.bmadflow.workflows.testing.RequiredTool;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -151,6 +153,40 @@ class BmadAgentWrapperTest {
       assertTrue(prompt.contains(expected), "the prompt lacks '" + expected + "':\n" + prompt);
     }
     assertFalse(prompt.contains("Your BMAD agent persona"), "a skill step gets no v4 persona:\n" + prompt);
+  }
+
+  @Test
+  void aQaGateFileTheLlmWritesBecomesTheStepsGateAndOnlyThisStepsFilesAreReported() throws IOException {
+    write(".bmad-core/agents/qa.md", "# qa\n\n```yaml\nagent:\n  id: qa\n  title: Test Architect (wrapper fixture)\n```\n");
+    write("docs/stories/1.1.story.md", "# Story 1.1\nStatus: Review\n");
+    fakeCli("claude", """
+        cat > /dev/null
+        mkdir -p docs/qa/gates
+        cat > docs/qa/gates/1.1-sign-in.yml <<'EOF'
+        schema: 1
+        story: "1.1"
+        gate: FAIL
+        quality_score: 40
+        top_issues:
+          - id: "TEST-001"
+            severity: high
+            finding: "No test covers a wrong password"
+        EOF
+        printf '\\n## QA Results\\nGate: FAIL\\n' >> docs/stories/1.1.story.md
+        echo "Reviewed story 1.1: FAIL."
+        """);
+    AgentStepRequest request = new AgentStepRequest("wrapped-app", null, "implementation", 7, "qa", null, null,
+        "story.md", null, List.of(), "1.1", null, Map.of(), false, "review-story", List.of(), null);
+
+    AgentStepResult result = runner(Map.of()).run(request, workspace, NO_PROGRESS);
+
+    assertEquals(GateResult.QA_GATE, result.gate().gate());
+    assertEquals(GateVerdict.FAIL, GateVerdict.of(result.gate()));
+    assertEquals(40, result.gate().score());
+    assertTrue(result.gate().issues().toString().contains("No test covers a wrong password"), result.gate().toString());
+    assertEquals(List.of("docs/qa/gates/1.1-sign-in.yml", "docs/stories/1.1.story.md"),
+        result.artifacts().stream().map(ArtifactRef::path).sorted().toList());
+    assertEquals("Reviewed story 1.1: FAIL.", result.summary());
   }
 
   @Test
