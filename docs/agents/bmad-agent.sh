@@ -7,6 +7,7 @@
 #      that name is installed) under _bmad/ (or .claude/skills/, .agents/skills/), whose SKILL.md it
 #      inlines; else a BMAD v4 agent, .bmad-core/agents/<agent>.md (or an expansion pack's
 #      .bmad-*/agents/<agent>.md), with the task BMADFLOW_USES names (.bmad-core/tasks/<uses>.md);
+#      else v6's skill of that agent, bmad-agent-<agent>;
 #   2. runs the LLM CLI on the whole prompt (persona or skill, then bmadflow's step prompt) in the
 #      workspace, with no user to answer questions;
 #   3. passes the LLM's output through (its own BMADFLOW-* lines and its final message, the step's
@@ -92,9 +93,14 @@ if [ -z "$skill_md" ]; then
       fi
     done
   fi
-  [ -n "$persona" ] || die "no BMAD v4 agent $agent: $root/.bmad-core/agents/$agent.md (or .bmad-*/agents/$agent.md) is missing, and the step names no v6 skill; install BMAD into the project (npx bmad-method install) or set BMAD_ROOT"
+  if [ -z "$persona" ]; then
+    # BMAD v6 installs its agents as skills too: bmad-agent-pm, bmad-agent-architect...
+    skill_md=$(skill_file "bmad-agent-$agent")
+    [ -n "$skill_md" ] || die "no BMAD v4 agent $agent: $root/.bmad-core/agents/$agent.md (or .bmad-*/agents/$agent.md) is missing, there is no v6 agent skill bmad-agent-$agent, and the step names no v6 skill; install BMAD into the project (npx bmad-method install) or set BMAD_ROOT"
+    skill=bmad-agent-$agent
+  fi
   uses=${BMADFLOW_USES:-}
-  if [ -n "$uses" ] && plain_name "$uses"; then
+  if [ -n "$persona" ] && [ -n "$uses" ] && plain_name "$uses"; then
     core=$(dirname "$(dirname "$persona")")
     for candidate in "$core/tasks/$uses.md" "$root/.bmad-core/tasks/$uses.md"; do
       if [ -f "$candidate" ]; then

@@ -153,6 +153,17 @@ class BmadAgentWrapperTest {
       assertTrue(prompt.contains(expected), "the prompt lacks '" + expected + "':\n" + prompt);
     }
     assertFalse(prompt.contains("Your BMAD agent persona"), "a skill step gets no v4 persona:\n" + prompt);
+
+    // A step that names no skill, for an agent v4 does not have here: v6's skill of that agent.
+    write("_bmad/bmm/3-solutioning/bmad-agent-architect/SKILL.md",
+        "---\nname: bmad-agent-architect\n---\n\nYou are the architect of the wrapper fixture.\n");
+    AgentStepRequest architect = new AgentStepRequest("wrapped-app", null, "3-solutioning", 5, "architect", null,
+        null, null, null, List.of(), null, null, Map.of());
+    runner(Map.of("BMAD_AGENT_LLM", "codex", "BMADFLOW_AGENT_ENV", "BMAD_AGENT_LLM"))
+        .run(architect, workspace, NO_PROGRESS);
+    String architectPrompt = Files.readString(workspace.root().resolveSibling("codex-prompt.md"));
+    assertTrue(architectPrompt.contains("## The BMAD skill bmad-agent-architect"), architectPrompt);
+    assertTrue(architectPrompt.contains("You are the architect of the wrapper fixture."), architectPrompt);
   }
 
   @Test
