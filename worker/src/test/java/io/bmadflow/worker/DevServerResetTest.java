@@ -14,13 +14,10 @@ import io.bmadflow.workflows.recovery.RecoveryReport;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -193,35 +190,12 @@ class DevServerResetTest {
     return new java.util.TreeMap<>(stack.store.open(project, checkpointId).workspaceFiles());
   }
 
-  /** The project's reset-rewind report, waiting for it to be written. */
-  private static RecoveryReport rewindReport(String project) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    List<RecoveryReport> found = new ArrayList<>();
-    do {
-      found.clear();
-      for (String id : stack.store.recoveries(project)) {
-        RecoveryReport report = stack.client.recoveryReport(project, id);
-        if ("reset-rewind".equals(report.strategy())) {
-          found.add(report);
-        }
-      }
-      if (!found.isEmpty()) {
-        break;
-      }
-      Thread.sleep(100);
-    } while (System.nanoTime() < deadline);
-    assertEquals(1, found.size(), "reset-rewind reports of " + project + ": " + found);
-    return found.get(0);
+  private static RecoveryReport rewindReport(String project) throws InterruptedException {
+    return stack.awaitReport(project, "reset-rewind");
   }
 
   private static void temporalCli(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(DevServerFixture.cli().toString()));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--address", stack.env().get("TEMPORAL_ADDRESS"), "--namespace", stack.temporal.namespace()));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "temporal " + String.join(" ", args) + " did not finish");
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertEquals(0, process.exitValue(), "temporal " + String.join(" ", args) + ": " + out);
+    stack.temporalCli(args);
   }
 
   private static Path ws(String project) throws IOException {

@@ -111,6 +111,51 @@ final class StackFixture implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs the official {@code temporal} CLI (through {@link DevServerFixture}) against this stack's
+   * server, as an operator would; its standard output, or a failure with both outputs.
+   */
+  String temporalCli(String... args) throws IOException, InterruptedException {
+    java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(DevServerFixture.cli().toString()));
+    command.addAll(java.util.List.of(args));
+    command.addAll(java.util.List.of("--address", env().get("TEMPORAL_ADDRESS"), "--namespace", temporal.namespace()));
+    Path err = java.nio.file.Files.createTempFile(stack.dataDir(), "temporal-cli", ".err");
+    Process process = new ProcessBuilder(command).redirectError(err.toFile()).start();
+    String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    String what = "temporal " + String.join(" ", args);
+    if (!process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError(what + " did not finish within 60 s");
+    }
+    if (process.exitValue() != 0) {
+      throw new AssertionError(what + " exited with " + process.exitValue() + ": " + out + java.nio.file.Files.readString(err));
+    }
+    return out;
+  }
+
+  /** The project's one recovery report of {@code strategy}, waiting up to 30 s for it to be written. */
+  io.bmadflow.workflows.recovery.RecoveryReport awaitReport(String projectId, String strategy) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    java.util.List<io.bmadflow.workflows.recovery.RecoveryReport> found = new java.util.ArrayList<>();
+    do {
+      found.clear();
+      for (String id : store.recoveries(projectId)) {
+        var report = client.recoveryReport(projectId, id);
+        if (strategy.equals(report.strategy())) {
+          found.add(report);
+        }
+      }
+      if (!found.isEmpty()) {
+        break;
+      }
+      Thread.sleep(100);
+    } while (System.nanoTime() < deadline);
+    if (found.size() != 1) {
+      throw new AssertionError("expected one " + strategy + " report of " + projectId + " within 30 s, found " + found);
+    }
+    return found.get(0);
+  }
+
   /** Replays every workflow history of this stack (see {@code HistoryReplayCheck}), then stops it. */
   @Override
   public void close() {

@@ -25,7 +25,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
@@ -380,35 +379,11 @@ class WebUiTest {
   }
 
   private static String temporalCli(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(DevServerFixture.cli().toString()));
-    command.addAll(List.of(args));
-    command.addAll(List.of("--address", stack.env().get("TEMPORAL_ADDRESS"), "--namespace", stack.temporal.namespace()));
-    Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(process.waitFor(60, TimeUnit.SECONDS), "temporal " + String.join(" ", args) + " did not finish");
-    assertEquals(0, process.exitValue(), "temporal " + String.join(" ", args) + ": " + out);
-    return out;
+    return stack.temporalCli(args);
   }
 
-  /** The project's reset-rewind report, waiting for it to be written. */
   private static RecoveryReport rewindReport() throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    List<RecoveryReport> found = new ArrayList<>();
-    do {
-      found.clear();
-      for (String id : stack.store.recoveries(PROJECT)) {
-        RecoveryReport report = stack.client.recoveryReport(PROJECT, id);
-        if ("reset-rewind".equals(report.strategy())) {
-          found.add(report);
-        }
-      }
-      if (!found.isEmpty()) {
-        break;
-      }
-      Thread.sleep(100);
-    } while (System.nanoTime() < deadline);
-    assertEquals(1, found.size(), "reset-rewind reports of " + PROJECT + ": " + found);
-    return found.get(0);
+    return stack.awaitReport(PROJECT, "reset-rewind");
   }
 
   /** The first displayed element {@code by} finds, waiting for it (the UI renders some controls twice, one hidden). */
