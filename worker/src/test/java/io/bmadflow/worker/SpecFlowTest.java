@@ -143,4 +143,54 @@ class SpecFlowTest {
       assertEquals(manual.agentStates().get("spec-planner").artifacts(), end.agents().get("spec-planner").artifacts());
     }
   }
+
+  @Test
+  void commandAgentsPlayTheSixRolesAndTheirStatesAreCheckpointedAsCustomAgents() throws Exception {
+    String project = "spec-command";
+    Path script = dataDir.resolve("spec-agent.sh");
+    Files.writeString(script, """
+        #!/bin/sh
+        set -e
+        mkdir -p docs/spec-work
+        out="docs/spec-work/$BMADFLOW_AGENT.md"
+        { echo "# $BMADFLOW_AGENT"; echo; echo "Phase: $BMADFLOW_PHASE, creates: $BMADFLOW_CREATES"; cat; } > "$out"
+        echo "BMADFLOW-ARTIFACT: $out"
+        if [ -n "$BMADFLOW_CREATES" ]; then cp "$out" "docs/$BMADFLOW_CREATES"; echo "BMADFLOW-ARTIFACT: docs/$BMADFLOW_CREATES"; fi
+        if [ "$BMADFLOW_AGENT" = "spec-reviewer" ]; then echo "BMADFLOW-GATE: spec-review PASS 88"; fi
+        echo "scripted $BMADFLOW_AGENT done"
+        """);
+    script.toFile().setExecutable(true);
+    java.util.Map<String, String> env = new java.util.TreeMap<>();
+    for (String role : ROLES) {
+      env.put("BMADFLOW_AGENT_COMMAND_" + role.toUpperCase(java.util.Locale.ROOT).replace('-', '_'), script.toString());
+    }
+    env.put("BMADFLOW_AGENT_TIMEOUT_SECONDS", "30");
+    io.bmadflow.activities.agents.AgentRunner roster = io.bmadflow.activities.agents.AgentRoster.fromEnvironment(env,
+        new io.bmadflow.activities.agents.BuiltInAgentRunner(java.time.Duration.ZERO));
+    try (BmadflowWorker worker = fixture.worker("spec-command", roster)) {
+      fixture.client.start(project, DefinitionLoader.load("spec-flow").definition(), null);
+      ProjectSnapshot end = fixture.await(project).finalState();
+      assertEquals("complete", end.phase());
+      assertEquals(end.stepsPlanned(), end.stepsCompleted());
+      for (String role : ROLES) {
+        AgentState agent = end.agents().get(role);
+        assertEquals("custom", agent.kind(), role);
+        assertEquals("scripted " + role + " done", agent.lastSummary(), role);
+        assertTrue(agent.artifacts().contains("docs/spec-work/" + role + ".md"), role + ": " + agent.artifacts());
+      }
+      var review = end.gates().stream().filter(g -> g.kind().equals("spec-review")).findFirst().orElseThrow(
+          () -> new AssertionError("no spec-review gate: " + end.gates()));
+      assertEquals("spec-reviewer", review.agent());
+      assertEquals(88, review.score());
+      assertTrue(end.agents().get("spec-reviewer").qualityContributions().contains(review.gateId() + ": PASS"),
+          end.agents().get("spec-reviewer").qualityContributions().toString());
+      List<CheckpointSummary> checkpoints = fixture.store.list(project);
+      StoredCheckpoint newest = fixture.store.open(project, checkpoints.get(checkpoints.size() - 1).checkpointId());
+      for (String role : ROLES) {
+        AgentState stored = newest.agentStates().get(role);
+        assertNotNull(stored, role + " not in " + newest.checkpointId());
+        assertTrue(stored.artifacts().contains("docs/spec-work/" + role + ".md"), role);
+      }
+    }
+  }
 }
