@@ -12,6 +12,7 @@ import io.bmadflow.infra.json.PackageJson;
 import io.bmadflow.workflows.agents.AgentState;
 import io.bmadflow.workflows.checkpoint.ManualCheckpoint;
 import io.bmadflow.workflows.project.ProjectSnapshot;
+import io.bmadflow.workflows.recovery.RecoveryReport;
 import io.bmadflow.workflows.recovery.ValidationCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,8 +134,16 @@ class SpecFlowTest {
       StackFixture.CliResult warm = fixture.cli("recover", "--project", project, "--strategy", "warm");
       assertEquals(0, warm.code(), warm.out() + warm.err());
       assertTrue(warm.out().contains("| " + ValidationCheck.AGENT_STATES + " | pass |"), warm.out());
+      StackFixture.CliResult progressive = fixture.cli("recover", "--project", project, "--strategy", "progressive", "--json");
+      assertEquals(0, progressive.code(), progressive.out() + progressive.err());
+      RecoveryReport report = PackageJson.read(progressive.out().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          RecoveryReport.class);
+      List<String> checks = report.checks().stream().filter(ValidationCheck::passed).map(ValidationCheck::name).toList();
+      assertTrue(checks.containsAll(List.of("agent:spec-planner", "agent:backend-developer")), checks.toString());
       // The recoveries leave an operator's pause in place; the operator lets the project go on.
-      fixture.client.resume(project, "restores checked");
+      if (fixture.client.status(project).paused()) {
+        fixture.client.resume(project, "restores checked");
+      }
       ProjectSnapshot end = fixture.await(project).finalState();
       assertEquals("complete", end.phase());
       for (String role : ROLES) {
