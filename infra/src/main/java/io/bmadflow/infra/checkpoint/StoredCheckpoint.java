@@ -1,6 +1,7 @@
 package io.bmadflow.infra.checkpoint;
 
 import io.bmadflow.infra.json.PackageJson;
+import io.bmadflow.workflows.agents.AgentState;
 import io.bmadflow.workflows.project.ProjectRequest;
 import io.bmadflow.workflows.project.ProjectSnapshot;
 import java.io.IOException;
@@ -8,6 +9,7 @@ import java.io.OutputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * One committed checkpoint, resolved once: its metadata is read and checked when the handle is
@@ -68,9 +70,40 @@ public final class StoredCheckpoint {
    */
   public synchronized ProjectSnapshot state() {
     if (state == null) {
-      state = parse(PackagePaths.WORKFLOW_STATE, ProjectSnapshot.class);
+      ProjectSnapshot parsed = parse(PackagePaths.WORKFLOW_STATE, ProjectSnapshot.class);
+      Map<String, AgentState> agents = agentStates();
+      state = agents.isEmpty() ? parsed : parsed.withAgents(agents);
     }
     return state;
+  }
+
+  /**
+   * The agents' states as the package holds them under {@code agent-states-snapshot/bmad-agents/}
+   * and {@code agent-states-snapshot/custom-agents/}, by agent name, sorted: what every recovery
+   * restores the agents from. Each file must name its own agent and sit in its kind's folder.
+   *
+   * @throws CheckpointStoreException.Corrupt when a file fails its checks, does not parse or is
+   *     misplaced
+   */
+  public Map<String, AgentState> agentStates() {
+    Map<String, AgentState> agents = new TreeMap<>();
+    for (PackageFile f : metadata.integrityValidation().files()) {
+      String path = f.path();
+      String folder = path.startsWith(PackagePaths.CUSTOM_AGENTS) ? PackagePaths.CUSTOM_AGENTS
+          : path.startsWith(PackagePaths.BMAD_AGENTS) ? PackagePaths.BMAD_AGENTS : null;
+      if (folder == null || !path.endsWith(".json")) {
+        continue;
+      }
+      String name = path.substring(folder.length(), path.length() - ".json".length());
+      AgentState agent = parse(path, AgentState.class);
+      String kind = folder.equals(PackagePaths.CUSTOM_AGENTS) ? "custom" : "bmad";
+      if (!name.equals(agent.agent()) || !kind.equals(agent.kind())) {
+        throw new CheckpointStoreException.Corrupt("checkpoint " + checkpointId() + ": " + path + " holds the state of "
+            + agent.kind() + " agent " + agent.agent() + "; the package is corrupt, use an earlier checkpoint");
+      }
+      agents.put(name, agent);
+    }
+    return agents;
   }
 
   /**

@@ -55,7 +55,7 @@ import org.yaml.snakeyaml.events.NodeEvent;
  */
 public final class DefinitionLoader {
   /** The definitions shipped with bmadflow, by name. */
-  public static final List<String> BUNDLED = List.of("greenfield-fullstack", "greenfield-service", "brownfield-fullstack");
+  public static final List<String> BUNDLED = List.of("greenfield-fullstack", "greenfield-service", "brownfield-fullstack", "spec-flow");
 
   public static final String DEFAULT = "greenfield-fullstack";
 

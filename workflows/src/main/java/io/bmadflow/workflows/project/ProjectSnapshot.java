@@ -89,6 +89,13 @@ public record ProjectSnapshot(
         gates, pendingGate, value, runs, openGates, fallbackAgents, value ? reason : null, triggerMemory);
   }
 
+  /** The same state with these agent states: how a checkpoint's agent-states-snapshot files are restored. */
+  public ProjectSnapshot withAgents(Map<String, io.bmadflow.workflows.agents.AgentState> value) {
+    return new ProjectSnapshot(projectId, definitionId, workspace, phases, phase, step, stepsCompleted,
+        stepsPlanned, artifacts, value, stories, flags, steps, communicationLog, checkpoints, decisions, risks,
+        gates, pendingGate, paused, runs, openGates, fallbackAgents, pauseReason, triggerMemory);
+  }
+
   /**
    * Whether an operator paused the project (not a recovery holding it while it validates): a
    * checkpoint taken during that hold must not make a later recovery leave the project paused.
