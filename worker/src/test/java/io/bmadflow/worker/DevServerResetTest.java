@@ -34,7 +34,7 @@ class DevServerResetTest {
   /** Long enough steps that the project is still running when the test resets it. */
   private static final long STEP_MS = 150;
   /** The trigger that names a checkpoint taken between two phases (any other is taken while a phase runs). */
-  private static final String PHASE_TRANSITION = "phase_transition";
+  private static final String PHASE_TRANSITION = io.bmadflow.workflows.checkpoint.CheckpointTrigger.PHASE_TRANSITION.wire();
 
   @TempDir static Path dataDir;
   static StackFixture stack;
@@ -150,16 +150,7 @@ class DevServerResetTest {
    */
   private Reached runPast(String project, java.util.function.Predicate<CheckpointRef> which, int nth) throws Exception {
     stack.start(project, ws(project));
-    ProjectSnapshot past = stack.awaitState(project, s -> {
-      int seen = 0;
-      for (int i = 0; i < s.checkpoints().size(); i++) {
-        if (which.test(s.checkpoints().get(i)) && ++seen == nth) {
-          return s.checkpoints().size() >= i + 3;
-        }
-      }
-      return false;
-    });
-    CheckpointRef chosen = past.checkpoints().stream().filter(which).skip(nth - 1).findFirst().orElseThrow();
+    CheckpointRef chosen = stack.awaitPast(project, which, nth);
     CheckpointMetadata.TemporalReference at = stack.store.metadata(project, chosen.checkpointId()).temporal();
     assertNotNull(at, "the checkpoint records no Temporal reference");
     return new Reached(chosen, at, Outcomes.workspace(ws(project)));

@@ -87,6 +87,24 @@ final class StackFixture implements AutoCloseable {
     throw new AssertionError("project " + projectId + " did not reach the expected state in 90 s");
   }
 
+  /**
+   * Waits until the project is two checkpoints past the {@code nth} (1-based) checkpoint that
+   * {@code which} accepts (so files changed after it) and returns that checkpoint.
+   */
+  io.bmadflow.workflows.checkpoint.CheckpointRef awaitPast(String projectId,
+      Predicate<io.bmadflow.workflows.checkpoint.CheckpointRef> which, int nth) throws InterruptedException {
+    ProjectSnapshot past = awaitState(projectId, s -> {
+      int seen = 0;
+      for (int i = 0; i < s.checkpoints().size(); i++) {
+        if (which.test(s.checkpoints().get(i)) && ++seen == nth) {
+          return s.checkpoints().size() >= i + 3;
+        }
+      }
+      return false;
+    });
+    return past.checkpoints().stream().filter(which).skip(nth - 1).findFirst().orElseThrow();
+  }
+
   Map<String, String> env() {
     Map<String, String> env = new java.util.HashMap<>(stack.environment());
     env.put(io.bmadflow.infra.config.WorkspaceRoot.ALLOW_VARIABLE, allowedWorkspaces.toString());
